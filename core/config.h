@@ -1,0 +1,32 @@
+// Config: everything a Raft instance is told at construction. All timing is
+// in ticks; the host decides how long a tick is.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/status.h"
+#include "core/types.h"
+
+namespace raft {
+
+struct Config {
+  NodeId id;
+  // Voters when storage holds none (a fresh cluster). Ignored on restart.
+  std::vector<NodeId> voters;
+  // A follower starts an election after a random timeout in
+  // [election_ticks, 2 * election_ticks).
+  int election_ticks = 10;
+  int heartbeat_ticks = 1;
+  bool pre_vote = true;
+  bool check_quorum = true;
+  // Index already applied by the host's state machine (on restart).
+  Index applied;
+  uint64_t append_bytes_max = 1 << 20;           // per AppendEntries message
+  uint64_t committed_bytes_per_ready_max = 4 << 20;
+  size_t inflight_msgs_max = 256;                // per follower window
+
+  Status Validate() const;
+};
+
+}  // namespace raft
