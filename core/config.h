@@ -22,9 +22,9 @@ struct Config {
   bool check_quorum = true;
   // Index already applied by the host's state machine (on restart).
   Index applied;
-  uint64_t append_bytes_max = 1 << 20;           // per AppendEntries message
+  uint64_t append_bytes_max = 1 << 20;  // per AppendEntries message
   uint64_t committed_bytes_per_ready_max = 4 << 20;
-  size_t inflight_msgs_max = 256;                // per follower window
+  size_t inflight_msgs_max = 256;  // per follower window
 
   Status Validate() const;
 };

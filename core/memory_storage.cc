@@ -4,15 +4,11 @@ namespace raft {
 
 MemoryStorage::MemoryStorage() { entries_.push_back(Entry{}); }
 
-InitialState MemoryStorage::GetInitialState() const {
-  return InitialState{hard_state_, voters_};
-}
+InitialState MemoryStorage::GetInitialState() const { return InitialState{hard_state_, voters_}; }
 
 Index MemoryStorage::FirstIndex() const { return Offset().Next(); }
 
-Index MemoryStorage::LastIndex() const {
-  return Offset() + (entries_.size() - 1);
-}
+Index MemoryStorage::LastIndex() const { return Offset() + (entries_.size() - 1); }
 
 Result<Term> MemoryStorage::TermAt(Index i) const {
   if (i < Offset()) return Status::Error(StatusCode::kCompacted, "compacted");
@@ -20,8 +16,7 @@ Result<Term> MemoryStorage::TermAt(Index i) const {
   return entries_[Distance(Offset(), i)].term;
 }
 
-Result<std::vector<Entry>> MemoryStorage::Entries(Index lo, Index hi,
-                                                  uint64_t max_bytes) const {
+Result<std::vector<Entry>> MemoryStorage::Entries(Index lo, Index hi, uint64_t max_bytes) const {
   if (lo <= Offset()) return Status::Error(StatusCode::kCompacted, "compacted");
   RAFT_ASSERT_MSG(hi <= LastIndex().Next(), "entries past the last index");
   std::vector<Entry> out;
@@ -47,8 +42,7 @@ void MemoryStorage::Append(const std::vector<Entry>& entries) {
   const Index start = entries[skip].index;
   RAFT_ASSERT_MSG(start <= LastIndex().Next(), "gap in appended entries");
   entries_.resize(Distance(Offset(), start));
-  entries_.insert(entries_.end(), entries.begin() + static_cast<long>(skip),
-                  entries.end());
+  entries_.insert(entries_.end(), entries.begin() + static_cast<long>(skip), entries.end());
 }
 
 Status MemoryStorage::ApplySnapshot(const Snapshot& snapshot) {
@@ -56,8 +50,7 @@ Status MemoryStorage::ApplySnapshot(const Snapshot& snapshot) {
     return Status::Error(StatusCode::kInvalidArgument, "snapshot out of date");
   }
   snapshot_ = snapshot;
-  entries_.assign(1, Entry{snapshot.meta.term, snapshot.meta.index,
-                           EntryType::kNoop, {}});
+  entries_.assign(1, Entry{snapshot.meta.term, snapshot.meta.index, EntryType::kNoop, {}});
   voters_ = snapshot.meta.voters;
   return Status::Ok();
 }
@@ -66,11 +59,14 @@ Status MemoryStorage::CreateSnapshot(Index index, std::string data) {
   if (index <= snapshot_.meta.index) {
     return Status::Error(StatusCode::kInvalidArgument, "snapshot out of date");
   }
+  // Below the sentinel the term is gone (compacted without a snapshot).
+  if (index < Offset()) return Status::Error(StatusCode::kCompacted, "compacted");
   RAFT_ASSERT_MSG(index <= LastIndex(), "snapshot past the last index");
   snapshot_.meta.index = index;
   snapshot_.meta.term = entries_[Distance(Offset(), index)].term;
   snapshot_.meta.voters = voters_;
   snapshot_.data = std::move(data);
+  if (index == Offset()) return Status::Ok();  // already compacted to it
   return Compact(index);
 }
 

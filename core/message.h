@@ -63,20 +63,20 @@ struct Snapshot {
 
 enum class MessageType : uint8_t {
   // Local inputs, never sent over the wire.
-  kHup,           // start an election (PreVote first when enabled)
-  kBeat,          // leader: broadcast heartbeats now
-  kCheckQuorum,   // leader: step down unless a quorum was heard from recently
+  kHup,          // start an election (PreVote first when enabled)
+  kBeat,         // leader: broadcast heartbeats now
+  kCheckQuorum,  // leader: step down unless a quorum was heard from recently
   // Wire messages.
-  kAppend,        // AppendEntries RPC
+  kAppend,  // AppendEntries RPC
   kAppendResp,
-  kVote,          // RequestVote RPC
+  kVote,  // RequestVote RPC
   kVoteResp,
-  kPreVote,       // RequestVote with "would you vote", no term change
+  kPreVote,  // RequestVote with "would you vote", no term change
   kPreVoteResp,
-  kHeartbeat,     // empty AppendEntries carrying only commit and read context
+  kHeartbeat,  // empty AppendEntries carrying only commit and read context
   kHeartbeatResp,
-  kSnapshot,      // InstallSnapshot RPC
-  kTimeoutNow,    // leadership transfer: start an election immediately
+  kSnapshot,    // InstallSnapshot RPC
+  kTimeoutNow,  // leadership transfer: start an election immediately
 };
 const char* MessageTypeName(MessageType type);
 bool IsLocalMessage(MessageType type);

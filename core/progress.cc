@@ -8,9 +8,12 @@ namespace raft {
 
 const char* ProgressStateName(ProgressState state) {
   switch (state) {
-    case ProgressState::kProbe: return "probe";
-    case ProgressState::kReplicate: return "replicate";
-    case ProgressState::kSnapshot: return "snapshot";
+    case ProgressState::kProbe:
+      return "probe";
+    case ProgressState::kReplicate:
+      return "replicate";
+    case ProgressState::kSnapshot:
+      return "snapshot";
   }
   return "unknown";
 }
@@ -69,9 +72,12 @@ void Progress::BecomeSnapshot(Index snapshot_index) {
 
 bool Progress::IsPaused() const {
   switch (state_) {
-    case ProgressState::kProbe: return probe_sent_;
-    case ProgressState::kReplicate: return inflights_.Full();
-    case ProgressState::kSnapshot: return true;
+    case ProgressState::kProbe:
+      return probe_sent_;
+    case ProgressState::kReplicate:
+      return inflights_.Full();
+    case ProgressState::kSnapshot:
+      return true;
   }
   return true;
 }

@@ -15,8 +15,7 @@ Index MajorityCommitted(std::vector<Index> match_indexes) {
   return match_indexes[MajoritySize(match_indexes.size()) - 1];
 }
 
-VoteResult TallyVotes(const std::vector<NodeId>& voters,
-                      const std::map<NodeId, bool>& votes) {
+VoteResult TallyVotes(const std::vector<NodeId>& voters, const std::map<NodeId, bool>& votes) {
   size_t granted = 0;
   size_t rejected = 0;
   for (NodeId v : voters) {

@@ -46,8 +46,7 @@ void Raft::Reset(Term term) {
 
 void Raft::ResetRandomizedElectionTimeout() {
   const auto spread = static_cast<uint64_t>(config_.election_ticks);
-  randomized_election_ticks_ =
-      config_.election_ticks + static_cast<int>(rng_->Uniform(spread));
+  randomized_election_ticks_ = config_.election_ticks + static_cast<int>(rng_->Uniform(spread));
 }
 
 void Raft::BecomeFollower(Term term, NodeId leader) {
@@ -92,13 +91,10 @@ void Raft::BecomeLeader() {
 // ---------------------------------------------------------------------------
 // Ticks
 
-bool Raft::Promotable() const {
-  return std::binary_search(voters_.begin(), voters_.end(), id_);
-}
+bool Raft::Promotable() const { return std::binary_search(voters_.begin(), voters_.end(), id_); }
 
 bool Raft::InLease() const {
-  return config_.check_quorum && !leader_.IsNone() &&
-         election_elapsed_ < config_.election_ticks;
+  return config_.check_quorum && !leader_.IsNone() && election_elapsed_ < config_.election_ticks;
 }
 
 void Raft::Tick() {
@@ -150,10 +146,13 @@ Status Raft::Step(const Message& m) {
       break;
   }
   switch (role_) {
-    case Role::kLeader: return StepLeader(m);
+    case Role::kLeader:
+      return StepLeader(m);
     case Role::kPreCandidate:
-    case Role::kCandidate: return StepCandidate(m);
-    case Role::kFollower: return StepFollower(m);
+    case Role::kCandidate:
+      return StepCandidate(m);
+    case Role::kFollower:
+      return StepFollower(m);
   }
   return Status::Ok();
 }
@@ -169,8 +168,7 @@ bool Raft::HandleTerm(const Message& m) {
     if (m.type == MessageType::kPreVote) return true;  // no term change
     // A granted pre-vote carries the future term we asked about.
     if (m.type == MessageType::kPreVoteResp && !m.reject) return true;
-    const bool from_leader = m.type == MessageType::kAppend ||
-                             m.type == MessageType::kHeartbeat ||
+    const bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
                              m.type == MessageType::kSnapshot;
     BecomeFollower(m.term, from_leader ? m.from : kNoNode);
     return true;
@@ -182,8 +180,7 @@ bool Raft::HandleTerm(const Message& m) {
       // a node partitioned with PreVote on could never displace it.
       Send(Message{.type = MessageType::kAppendResp, .to = m.from});
     } else if (m.type == MessageType::kPreVote) {
-      Send(Message{.type = MessageType::kPreVoteResp, .to = m.from, .term = term_,
-                   .reject = true});
+      Send(Message{.type = MessageType::kPreVoteResp, .to = m.from, .term = term_, .reject = true});
     }
     return false;  // stale: ignore
   }
@@ -194,8 +191,8 @@ void Raft::HandleVoteRequest(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
   // Figure 2, RequestVote rule 2: grant if we have not voted for someone else
   // this term and the candidate's log is at least as up-to-date as ours.
-  const bool can_vote = vote_ == m.from || (vote_.IsNone() && leader_.IsNone()) ||
-                        (pre && m.term > term_);
+  const bool can_vote =
+      vote_ == m.from || (vote_.IsNone() && leader_.IsNone()) || (pre && m.term > term_);
   const MessageType resp = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   if (can_vote && log_.IsUpToDate(m.index, m.log_term)) {
     // A pre-vote grant echoes the asked-for term so the candidate counts it.
@@ -230,7 +227,10 @@ void Raft::Campaign(bool pre_vote) {
   const MessageType type = pre_vote ? MessageType::kPreVote : MessageType::kVote;
   for (NodeId v : voters_) {
     if (v == id_) continue;
-    Send(Message{.type = type, .to = v, .term = vote_term, .index = log_.LastIndex(),
+    Send(Message{.type = type,
+                 .to = v,
+                 .term = vote_term,
+                 .index = log_.LastIndex(),
                  .log_term = log_.LastTerm()});
   }
 }
@@ -367,9 +367,14 @@ Status Raft::StepLeader(const Message& m) {
   if (it == progress_.end()) return Status::Ok();  // not a member
   it->second.set_recent_active(true);
   switch (m.type) {
-    case MessageType::kAppendResp: HandleAppendResponse(m); break;
-    case MessageType::kHeartbeatResp: HandleHeartbeatResponse(m); break;
-    default: break;
+    case MessageType::kAppendResp:
+      HandleAppendResponse(m);
+      break;
+    case MessageType::kHeartbeatResp:
+      HandleHeartbeatResponse(m);
+      break;
+    default:
+      break;
   }
   return Status::Ok();
 }
@@ -397,11 +402,15 @@ void Raft::HandleAppendResponse(const Message& m) {
     return;
   }
   switch (pr.state()) {
-    case ProgressState::kProbe: pr.BecomeReplicate(); break;
+    case ProgressState::kProbe:
+      pr.BecomeReplicate();
+      break;
     case ProgressState::kSnapshot:
       if (pr.match() >= pr.pending_snapshot()) pr.BecomeProbe();
       break;
-    case ProgressState::kReplicate: pr.inflights().FreeLE(m.index); break;
+    case ProgressState::kReplicate:
+      pr.inflights().FreeLE(m.index);
+      break;
   }
   if (MaybeCommit()) {
     BroadcastAppend();
@@ -472,8 +481,7 @@ void Raft::BroadcastHeartbeat() {
 void Raft::SendHeartbeat(NodeId to, uint64_t context) {
   // Never tell a follower to commit past what it is known to hold.
   const Index commit = std::min(progress_.at(to).match(), log_.committed());
-  Send(Message{.type = MessageType::kHeartbeat, .to = to, .commit = commit,
-               .context = context});
+  Send(Message{.type = MessageType::kHeartbeat, .to = to, .commit = commit, .context = context});
 }
 
 bool Raft::SendAppend(NodeId to, bool allow_empty) {
@@ -485,8 +493,11 @@ bool Raft::SendAppend(NodeId to, bool allow_empty) {
       log_.Slice(pr.next(), log_.LastIndex().Next(), config_.append_bytes_max);
   if (!prev_term.ok() || !ents.ok()) return SendSnapshot(to, pr);
   if (ents.value().empty() && !allow_empty) return false;
-  Message m{.type = MessageType::kAppend, .to = to, .index = prev,
-            .log_term = prev_term.value(), .commit = log_.committed()};
+  Message m{.type = MessageType::kAppend,
+            .to = to,
+            .index = prev,
+            .log_term = prev_term.value(),
+            .commit = log_.committed()};
   m.entries = std::move(ents).value();
   if (pr.state() == ProgressState::kReplicate && !m.entries.empty()) {
     const Index last = m.entries.back().index;
@@ -520,9 +531,7 @@ bool Raft::QuorumActive() {
   return active >= Quorum();
 }
 
-bool Raft::CommittedInCurrentTerm() const {
-  return log_.TermOrZero(log_.committed()) == term_;
-}
+bool Raft::CommittedInCurrentTerm() const { return log_.TermOrZero(log_.committed()) == term_; }
 
 // ---------------------------------------------------------------------------
 // Client-facing entry points

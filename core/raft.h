@@ -133,9 +133,9 @@ class Raft {
 
   std::vector<NodeId> voters_;  // sorted, includes id_ when a voter
   Role role_ = Role::kFollower;
-  NodeId leader_;  // Invariant: at most one leader per term cluster-wide
-  std::map<NodeId, bool> votes_;          // candidate: votes this election
-  std::map<NodeId, Progress> progress_;   // leader: per-voter progress
+  NodeId leader_;                        // Invariant: at most one leader per term cluster-wide
+  std::map<NodeId, bool> votes_;         // candidate: votes this election
+  std::map<NodeId, Progress> progress_;  // leader: per-voter progress
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;

@@ -46,8 +46,7 @@ bool RaftLog::MatchTerm(Index i, Term t) const {
   return got.ok() && got.value() == t;
 }
 
-std::optional<Index> RaftLog::MaybeAppend(Index prev_index, Term prev_term,
-                                          Index leader_commit,
+std::optional<Index> RaftLog::MaybeAppend(Index prev_index, Term prev_term, Index leader_commit,
                                           const std::vector<Entry>& entries) {
   if (!MatchTerm(prev_index, prev_term)) return std::nullopt;
   const Index last_new = prev_index + entries.size();

@@ -33,8 +33,7 @@ class RaftLog {
 
   // Follower side of AppendEntries (Figure 2, receiver rules 2-5). Returns the
   // index of the last new entry when (prev_index, prev_term) matches.
-  std::optional<Index> MaybeAppend(Index prev_index, Term prev_term,
-                                   Index leader_commit,
+  std::optional<Index> MaybeAppend(Index prev_index, Term prev_term, Index leader_commit,
                                    const std::vector<Entry>& entries);
   // Leader side: appends entries at LastIndex()+1.
   Index Append(const std::vector<Entry>& entries);

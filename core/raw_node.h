@@ -21,14 +21,14 @@
 namespace raft {
 
 struct Ready {
-  std::optional<SoftState> soft_state;  // set when role or leader changed
-  std::optional<HardState> hard_state;  // set when term, vote or commit changed
-  std::vector<Entry> entries;           // to append to stable storage
-  Snapshot snapshot;                    // to install, if not empty
-  std::vector<Entry> committed_entries; // to apply, in order
-  std::vector<Message> messages;        // to send after persisting
-  std::vector<ReadState> read_states;   // reads confirmed by a quorum
-  bool must_sync = false;               // entries, vote or term changed
+  std::optional<SoftState> soft_state;   // set when role or leader changed
+  std::optional<HardState> hard_state;   // set when term, vote or commit changed
+  std::vector<Entry> entries;            // to append to stable storage
+  Snapshot snapshot;                     // to install, if not empty
+  std::vector<Entry> committed_entries;  // to apply, in order
+  std::vector<Message> messages;         // to send after persisting
+  std::vector<ReadState> read_states;    // reads confirmed by a quorum
+  bool must_sync = false;                // entries, vote or term changed
 
   bool Empty() const;
 };

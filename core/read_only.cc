@@ -9,6 +9,8 @@ uint64_t ReadOnly::Add(uint64_t request_id, Index commit, NodeId self) {
 }
 
 std::vector<ReadState> ReadOnly::Ack(uint64_t context, NodeId from, size_t quorum) {
+  // A context never handed out proves nothing about any round: ignore it.
+  if (context >= next_context_) return {};
   // An ack of round c proves leadership after every round <= c started.
   for (Round& round : pending_) {
     if (round.context > context) break;
@@ -23,8 +25,6 @@ std::vector<ReadState> ReadOnly::Ack(uint64_t context, NodeId from, size_t quoru
   return done;
 }
 
-uint64_t ReadOnly::LastContext() const {
-  return pending_.empty() ? 0 : pending_.back().context;
-}
+uint64_t ReadOnly::LastContext() const { return pending_.empty() ? 0 : pending_.back().context; }
 
 }  // namespace raft

@@ -31,7 +31,8 @@ class ReadOnly {
   // Starts a round for request_id at commit index; returns its context.
   uint64_t Add(uint64_t request_id, Index commit, NodeId self);
   // Records an ack from node for every round up to context. Returns the
-  // reads now confirmed by a quorum (in arrival order), or nothing.
+  // reads now confirmed by a quorum (in arrival order), or nothing. Acks for
+  // contexts this ReadOnly never handed out are ignored.
   std::vector<ReadState> Ack(uint64_t context, NodeId from, size_t quorum);
   // Context of the newest pending round (0 if none).
   uint64_t LastContext() const;

@@ -4,14 +4,22 @@ namespace raft {
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kNotLeader: return "NOT_LEADER";
-    case StatusCode::kDropped: return "DROPPED";
-    case StatusCode::kCompacted: return "COMPACTED";
-    case StatusCode::kUnavailable: return "UNAVAILABLE";
-    case StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case StatusCode::kCorruption: return "CORRUPTION";
-    case StatusCode::kIoError: return "IO_ERROR";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kNotLeader:
+      return "NOT_LEADER";
+    case StatusCode::kDropped:
+      return "DROPPED";
+    case StatusCode::kCompacted:
+      return "COMPACTED";
+    case StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case StatusCode::kCorruption:
+      return "CORRUPTION";
+    case StatusCode::kIoError:
+      return "IO_ERROR";
   }
   return "UNKNOWN";
 }

@@ -15,13 +15,13 @@ namespace raft {
 
 enum class StatusCode {
   kOk,
-  kNotLeader,       // proposal or read sent to a non-leader
-  kDropped,         // proposal dropped (e.g. leadership transfer, no leader)
-  kCompacted,       // requested entries were compacted into a snapshot
-  kUnavailable,     // requested entries are not yet available
-  kInvalidArgument, // bad configuration or input
-  kCorruption,      // persisted data failed validation
-  kIoError,         // the file system failed
+  kNotLeader,        // proposal or read sent to a non-leader
+  kDropped,          // proposal dropped (e.g. leadership transfer, no leader)
+  kCompacted,        // requested entries were compacted into a snapshot
+  kUnavailable,      // requested entries are not yet available
+  kInvalidArgument,  // bad configuration or input
+  kCorruption,       // persisted data failed validation
+  kIoError,          // the file system failed
 };
 
 class [[nodiscard]] Status {
@@ -39,8 +39,7 @@ class [[nodiscard]] Status {
   std::string ToString() const;
 
  private:
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
@@ -52,7 +51,7 @@ const char* StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     RAFT_ASSERT(!status_.ok());
   }

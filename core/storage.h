@@ -28,8 +28,7 @@ class Storage {
   virtual InitialState GetInitialState() const = 0;
   // Entries in [lo, hi), at least one if any, stopping once max_bytes is
   // exceeded. kCompacted if lo <= the snapshot index.
-  virtual Result<std::vector<Entry>> Entries(Index lo, Index hi,
-                                             uint64_t max_bytes) const = 0;
+  virtual Result<std::vector<Entry>> Entries(Index lo, Index hi, uint64_t max_bytes) const = 0;
   // Term of entry i; for the snapshot index, the snapshot's term.
   // kCompacted below it, kUnavailable past the last index.
   virtual Result<Term> TermAt(Index i) const = 0;
@@ -45,8 +44,7 @@ class MemoryStorage final : public Storage {
   MemoryStorage();
 
   InitialState GetInitialState() const override;
-  Result<std::vector<Entry>> Entries(Index lo, Index hi,
-                                     uint64_t max_bytes) const override;
+  Result<std::vector<Entry>> Entries(Index lo, Index hi, uint64_t max_bytes) const override;
   Result<Term> TermAt(Index i) const override;
   Index FirstIndex() const override;
   Index LastIndex() const override;

@@ -28,6 +28,8 @@ struct ClusterOptions {
   bool check_quorum = true;
   uint64_t seed = 1;
   size_t inflight_msgs_max = 256;
+  uint64_t append_bytes_max = 1 << 20;  // 1 makes every Append carry one entry
+  uint64_t committed_bytes_per_ready_max = 4 << 20;
 };
 
 // Builds an entry list from terms: Log({1, 1, 2}) is indexes 1..3.
@@ -76,12 +78,33 @@ class TestCluster {
   // Drop every message for which the filter returns true.
   std::function<bool(const Message&)> drop_filter;
 
+  // Called with every Ready before the harness persists it.
+  std::function<void(uint64_t id, const Ready&)> ready_observer;
+  // Called with every message just before its recipient steps it.
+  std::function<void(const Message&)> deliver_observer;
+
+  // Processes readies, then removes and returns every queued message.
+  std::vector<Message> TakeQueued();
+  // Steps m into its recipient now, bypassing cuts and the drop filter, and
+  // processes readies (responses are queued).
+  void Deliver(const Message& m);
+  // Delivers, once, the queued messages pred selects (respecting cuts and
+  // the drop filter); the others stay queued in order. Returns how many
+  // were selected.
+  size_t DeliverIf(const std::function<bool(const Message&)>& pred);
+
+  // Node id's whole log, durable and unstable, from its first index.
+  std::vector<Entry> LogOf(uint64_t id);
+  // Just the terms of LogOf(id), for compact comparisons.
+  std::vector<uint64_t> TermsOf(uint64_t id);
+
   std::deque<Message>& queue() { return queue_; }
   // Leader id if exactly one node believes it leads in the highest term.
   uint64_t Leader() const;
 
  private:
   bool Reachable(NodeId from, NodeId to) const;
+  void StepOne(const Message& m);
   void Handle(Peer& p);
   std::unique_ptr<RawNode> MakeNode(uint64_t id, Peer& p);
 
@@ -90,6 +113,34 @@ class TestCluster {
   std::map<NodeId, Peer> peers_;
   std::deque<Message> queue_;
   std::set<std::pair<uint64_t, uint64_t>> cuts_;
+};
+
+// SafetyChecker: the safety properties of the Raft paper (Figure 3) checked
+// over a TestCluster, meant to run after every delivery round of a test.
+// It remembers what it saw across calls (leaders per term, committed
+// entries), so a violation spread over time is caught too.
+//
+//   Election Safety:      at most one leader per term, over the whole run.
+//   Log Matching:         two logs holding an entry with the same index and
+//                         term are identical up to that index.
+//   State Machine Safety: every node's committed prefix (and everything it
+//                         applied) agrees with every other node's.
+//   Leader Completeness:  an entry seen committed while every node's term was
+//                         <= T is in the log of every leader of a term > T.
+class SafetyChecker {
+ public:
+  // Returns a description of the first violation found, or "" if none.
+  std::string Check(TestCluster& c);
+
+ private:
+  std::string CheckElectionSafety(TestCluster& c);
+  std::string CheckLogMatching(TestCluster& c);
+  std::string CheckStateMachineSafety(TestCluster& c);
+  std::string CheckLeaderCompleteness(TestCluster& c);
+
+  std::map<uint64_t, uint64_t> leader_by_term_;
+  std::map<uint64_t, Entry> committed_;               // index -> entry
+  std::map<uint64_t, uint64_t> committed_seen_term_;  // index -> max term then
 };
 
 }  // namespace raft::testing

@@ -1,0 +1,120 @@
+// raft-sim: runs the deterministic simulator.
+//
+//   raft-sim --seed S            one run; prints a summary and the trace hash
+//   raft-sim --seeds N [--start S]   sweeps N seeds; prints every failing seed
+//                                with the exact command that replays it
+//   raft-sim --seed S --trace    prints every event of the run
+//
+// Exit status: 0 when every run passed, 1 when any failed, 2 on bad flags.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+#include "sim/simulation.h"
+
+namespace {
+
+using raft::sim::RunResult;
+using raft::sim::SimOptions;
+
+struct Flags {
+  uint64_t seed = 1;
+  uint64_t seeds = 0;
+  uint64_t start = 1;
+  bool trace = false;
+  bool quiet = false;
+  SimOptions sim;
+  uint64_t chaos_ms = 10'000;
+  uint64_t liveness_ms = 10'000;
+  bool no_faults = false;
+};
+
+std::string ReplayCommand(const Flags& f, uint64_t seed) {
+  std::ostringstream os;
+  os << "raft-sim --seed " << seed << " --nodes " << f.sim.nodes << " --chaos-ms " << f.chaos_ms
+     << " --liveness-ms " << f.liveness_ms << " --clients " << f.sim.clients << " --keys "
+     << f.sim.keys;
+  if (f.no_faults) os << " --no-faults";
+  return os.str();
+}
+
+void PrintRun(const RunResult& r) {
+  std::printf(
+      "seed %llu: %s  trace=%016llx events=%llu sim=%.1fs applied=%llu leaders=%zu "
+      "ops ok=%zu fail=%zu unknown=%zu crashes=%zu partitions=%zu "
+      "msgs sent=%llu dropped=%llu dup=%llu\n  faults: %s\n",
+      static_cast<unsigned long long>(r.seed), r.ok ? "PASS" : "FAIL",
+      static_cast<unsigned long long>(r.trace_hash), static_cast<unsigned long long>(r.events),
+      r.end_us / 1e6, static_cast<unsigned long long>(r.max_applied), r.leaders, r.ops_ok,
+      r.ops_fail, r.ops_unknown, r.crashes, r.partitions,
+      static_cast<unsigned long long>(r.network.sent),
+      static_cast<unsigned long long>(r.network.dropped),
+      static_cast<unsigned long long>(r.network.duplicated), r.fault_plan.c_str());
+  if (!r.ok) std::printf("  failure: %s\n", r.failure.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{"raft-sim: deterministic Raft cluster simulator"};
+  app.add_option("--seed", f.seed, "run one seed");
+  app.add_option("--seeds", f.seeds, "sweep this many seeds");
+  app.add_option("--start", f.start, "first seed of a sweep");
+  app.add_option("--nodes", f.sim.nodes, "cluster size")->check(CLI::IsMember({3, 5, 7}));
+  app.add_option("--chaos-ms", f.chaos_ms, "virtual ms of the fault phase");
+  app.add_option("--liveness-ms", f.liveness_ms, "virtual ms allowed to recover");
+  app.add_option("--clients", f.sim.clients, "concurrent clients")->check(CLI::Range(1, 64));
+  app.add_option("--keys", f.sim.keys, "key space size")->check(CLI::Range(1, 1000));
+  app.add_flag("--no-faults", f.no_faults, "run without faults");
+  app.add_flag("--trace", f.trace, "print every event");
+  app.add_flag("--quiet", f.quiet, "sweep: print only failures and the summary");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return e.get_exit_code() == 0 ? code : 2;
+  }
+  f.sim.chaos_us = f.chaos_ms * 1000;
+  f.sim.liveness_budget_us = f.liveness_ms * 1000;
+  f.sim.faults = !f.no_faults;
+  f.sim.trace = f.trace;
+
+  if (f.seeds == 0) {
+    const RunResult r = raft::sim::RunSimulation(f.seed, f.sim);
+    PrintRun(r);
+    if (!r.ok) std::printf("  replay: %s --trace\n", ReplayCommand(f, r.seed).c_str());
+    return r.ok ? 0 : 1;
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  uint64_t failed = 0;
+  double sim_seconds = 0;
+  for (uint64_t i = 0; i < f.seeds; i++) {
+    const uint64_t seed = f.start + i;
+    const RunResult r = raft::sim::RunSimulation(seed, f.sim);
+    sim_seconds += r.end_us / 1e6;
+    if (!r.ok) {
+      failed++;
+      PrintRun(r);
+      std::printf("  replay: %s --trace\n", ReplayCommand(f, seed).c_str());
+    } else if (!f.quiet) {
+      PrintRun(r);
+    }
+    if (f.quiet && (i + 1) % 100 == 0) {
+      std::fprintf(stderr, "progress: %llu/%llu seeds, %llu failed\n",
+                   static_cast<unsigned long long>(i + 1), static_cast<unsigned long long>(f.seeds),
+                   static_cast<unsigned long long>(failed));
+    }
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf(
+      "raft-sim summary: seeds=%llu passed=%llu failed=%llu nodes=%zu wall=%.1fs "
+      "sim_per_wall=%.0fx\n",
+      static_cast<unsigned long long>(f.seeds), static_cast<unsigned long long>(f.seeds - failed),
+      static_cast<unsigned long long>(failed), f.sim.nodes, wall,
+      wall > 0 ? sim_seconds / wall : 0.0);
+  return failed == 0 ? 0 : 1;
+}

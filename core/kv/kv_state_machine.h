@@ -1,0 +1,53 @@
+// KvStateMachine: the replicated key-value map. Apply() is deterministic:
+// the same command sequence gives the same state and results on every node,
+// which is what State Machine Safety is checked against.
+//
+// Client sessions (Raft thesis section 6.3) make retried writes exactly
+// once: for each client_id the machine remembers the highest sequence
+// applied and its result, and answers a duplicate with the saved result
+// instead of applying it again.
+//
+// Threading: single-threaded, owned by the node's event loop.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/kv/command.h"
+#include "core/types.h"
+
+namespace raft::kv {
+
+struct ApplyResult {
+  bool ok = true;          // cas: swapped; delete: the key existed
+  bool found = false;      // the key existed before the command
+  std::string value;       // the value before the command (or read)
+  bool duplicate = false;  // a retried command answered from the session
+  friend bool operator==(const ApplyResult&, const ApplyResult&) = default;
+};
+
+class KvStateMachine {
+ public:
+  ApplyResult Apply(Index index, const Command& c);
+  std::optional<std::string> Get(const std::string& key) const;
+  Index applied() const { return applied_; }
+  size_t size() const { return data_.size(); }
+  const std::map<std::string, std::string>& data() const { return data_; }
+  // Order-independent digest of the contents, to compare replicas quickly.
+  uint64_t Digest() const;
+
+ private:
+  struct Session {
+    uint64_t sequence = 0;
+    ApplyResult result;
+  };
+  ApplyResult Execute(const Command& c);
+
+  std::map<std::string, std::string> data_;
+  std::map<uint64_t, Session> sessions_;
+  Index applied_;  // Invariant: increases by exactly one per Apply
+};
+
+}  // namespace raft::kv

@@ -1,0 +1,101 @@
+#include "core/replica.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace raft {
+
+Replica::Replica(const Config& config, DurableLog& log, Transport& transport,
+                 std::unique_ptr<Rng> rng)
+    : log_(log), transport_(transport), node_(config, log.storage(), std::move(rng)) {}
+
+void Replica::Propose(const kv::Command& command, ProposeDone done) {
+  Result<Index> index = node_.Propose(kv::Encode(command));
+  if (!index.ok()) {
+    done(index.status(), {}, Index{});
+    return;
+  }
+  proposals_[index.value()] = PendingProposal{node_.raft().term(), std::move(done)};
+}
+
+void Replica::ReadBarrier(ReadDone done) {
+  const uint64_t id = next_read_id_++;
+  Status s = node_.ReadIndex(id);
+  if (!s.ok()) {
+    done(s, Index{});
+    return;
+  }
+  reads_waiting_quorum_[id] = std::move(done);
+}
+
+Status Replica::Drain() {
+  while (node_.HasReady()) {
+    Ready rd = node_.GetReady();
+    // 1. Persist: votes, terms and entries must be durable before any
+    //    message that depends on them leaves this node.
+    Status s = log_.Save(rd.hard_state, rd.entries, rd.snapshot, rd.must_sync);
+    if (!s.ok()) return s;
+    // 2. Send.
+    for (Message& m : rd.messages) transport_.Send(std::move(m));
+    // 3. Apply and answer.
+    RAFT_ASSERT_MSG(rd.snapshot.IsEmpty(), "snapshot install arrives with compaction");
+    for (const Entry& e : rd.committed_entries) ApplyEntry(e);
+    for (const ReadState& rs : rd.read_states) {
+      auto it = reads_waiting_quorum_.find(rs.request_id);
+      if (it == reads_waiting_quorum_.end()) continue;
+      reads_waiting_apply_.push_back(PendingRead{rs.index, std::move(it->second)});
+      reads_waiting_quorum_.erase(it);
+    }
+    if (rd.soft_state) OnSoftState(*rd.soft_state);
+    // 4. Advance.
+    node_.Advance(rd);
+    ServeReads();
+  }
+  return Status::Ok();
+}
+
+void Replica::ApplyEntry(const Entry& e) {
+  kv::ApplyResult result;  // a no-op "succeeds" with an empty result
+  if (e.type == EntryType::kNormal) {
+    Result<kv::Command> cmd = kv::Decode(e.data);
+    // Entries were encoded by a leader running this code; a bad one means
+    // memory or storage corruption, and applying garbage would diverge.
+    RAFT_ASSERT_MSG(cmd.ok(), "undecodable committed entry");
+    result = kv_.Apply(e.index, cmd.value());
+  }
+  if (on_apply) on_apply(e);
+  // Answer proposals at or below this index: ours if the term matches,
+  // otherwise overwritten by another leader's entry.
+  while (!proposals_.empty() && proposals_.begin()->first <= e.index) {
+    auto node = proposals_.extract(proposals_.begin());
+    PendingProposal& p = node.mapped();
+    if (node.key() == e.index && p.term == e.term) {
+      p.done(Status::Ok(), result, e.index);
+    } else {
+      p.done(Status::Error(StatusCode::kDropped, "proposal overwritten by a new leader"), {},
+             node.key());
+    }
+  }
+}
+
+void Replica::OnSoftState(const SoftState& soft) {
+  if (soft.role == Role::kLeader) return;
+  // ReadIndex rounds die with leadership; the client retries elsewhere.
+  for (auto& [id, done] : reads_waiting_quorum_) {
+    done(Status::Error(StatusCode::kNotLeader, "leadership lost during read"), Index{});
+  }
+  reads_waiting_quorum_.clear();
+}
+
+void Replica::ServeReads() {
+  const Index applied = node_.raft().log().applied();
+  auto servable =
+      std::stable_partition(reads_waiting_apply_.begin(), reads_waiting_apply_.end(),
+                            [applied](const PendingRead& r) { return r.index > applied; });
+  std::vector<PendingRead> serve(std::make_move_iterator(servable),
+                                 std::make_move_iterator(reads_waiting_apply_.end()));
+  reads_waiting_apply_.erase(servable, reads_waiting_apply_.end());
+  for (PendingRead& r : serve) r.done(Status::Ok(), r.index);
+}
+
+}  // namespace raft

@@ -1,0 +1,85 @@
+// Replica: one node's Raft plus its key-value state machine, and the one
+// place where the Ready loop is written:
+//
+//   persist (entries + hard state, one sync)  ->  send messages
+//     ->  apply committed entries, answer proposals and reads  ->  Advance
+//
+// Both worlds run exactly this code; they differ only in the DurableLog and
+// Transport they pass in and in who calls Tick/Receive/Drain.
+//
+// Proposals are answered when their entry applies. If another entry is
+// applied at that index (the proposal was overwritten by a new leader), the
+// proposal fails with kDropped. A proposal whose entry is neither committed
+// nor overwritten stays pending: its outcome is unknown to the client, which
+// must treat it so (it may still commit later).
+//
+// Threading: single-threaded; the node's event loop owns it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/durable_log.h"
+#include "core/kv/kv_state_machine.h"
+#include "core/raw_node.h"
+#include "core/transport.h"
+
+namespace raft {
+
+class Replica {
+ public:
+  using ProposeDone = std::function<void(const Status&, const kv::ApplyResult&, Index)>;
+  using ReadDone = std::function<void(const Status&, Index)>;
+
+  // log and transport must outlive the replica.
+  Replica(const Config& config, DurableLog& log, Transport& transport, std::unique_ptr<Rng> rng);
+
+  void Tick() { node_.Tick(); }
+  void Receive(const Message& m) { (void)node_.Step(m); }
+  void Campaign() { node_.Campaign(); }
+  // Leader only; otherwise done is called at once with kNotLeader.
+  void Propose(const kv::Command& command, ProposeDone done);
+  // Linearizable read barrier: done(Ok, index) once the state machine has
+  // applied everything committed when the read arrived, so the caller may
+  // read the state machine right away.
+  void ReadBarrier(ReadDone done);
+  // Runs the Ready loop until nothing is pending. A non-ok Status means
+  // persistence failed; the node must stop (no retry after a failed sync).
+  Status Drain();
+
+  const RawNode& node() const { return node_; }
+  const kv::KvStateMachine& state_machine() const { return kv_; }
+  NodeId id() const { return node_.raft().id(); }
+  Role role() const { return node_.raft().role(); }
+  NodeId leader() const { return node_.raft().leader(); }
+  size_t pending_proposals() const { return proposals_.size(); }
+
+  // Observers for checkers and tests: every applied entry, in order.
+  std::function<void(const Entry&)> on_apply;
+
+ private:
+  struct PendingProposal {
+    Term term;
+    ProposeDone done;
+  };
+  struct PendingRead {
+    Index index;
+    ReadDone done;
+  };
+  void ApplyEntry(const Entry& e);
+  void OnSoftState(const SoftState& soft);
+  void ServeReads();
+
+  DurableLog& log_;
+  Transport& transport_;
+  RawNode node_;
+  kv::KvStateMachine kv_;
+  std::map<Index, PendingProposal> proposals_;
+  std::map<uint64_t, ReadDone> reads_waiting_quorum_;
+  std::vector<PendingRead> reads_waiting_apply_;
+  uint64_t next_read_id_ = 1;
+};
+
+}  // namespace raft

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures and builds one flavour. Usage: scripts/build.sh [release|asan]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavour=${1:-release}
+case $flavour in
+  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DRAFT_SANITIZE=ON) ;;
+  *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
+cmake --build "$dir"

@@ -1,0 +1,112 @@
+#include "sim/invariant_checker.h"
+
+#include <sstream>
+
+namespace raft::sim {
+
+uint64_t HashBytes(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+void InvariantChecker::Fail(std::string message) {
+  if (!violation_) violation_ = std::move(message);
+}
+
+void InvariantChecker::ObserveNode(NodeId id, uint64_t incarnation, const Raft& raft) {
+  NodeRecord& rec = nodes_[id];
+  if (rec.incarnation != incarnation) {
+    rec = NodeRecord{.incarnation = incarnation};
+  }
+  const Index committed = raft.log().committed();
+  const Index applied = raft.log().applied();
+  std::ostringstream os;
+  if (committed < rec.committed) {
+    os << "commit index went backwards on " << id << ": " << rec.committed << " -> " << committed;
+    Fail(os.str());
+  }
+  if (applied < rec.applied) {
+    os << "applied index went backwards on " << id << ": " << rec.applied << " -> " << applied;
+    Fail(os.str());
+  }
+  if (applied > committed) {
+    os << "applied " << applied << " > committed " << committed << " on " << id;
+    Fail(os.str());
+  }
+  rec.committed = committed;
+  rec.applied = applied;
+
+  if (raft.role() == Role::kLeader) {
+    auto [it, inserted] = leader_by_term_.emplace(raft.term(), id);
+    if (!inserted && it->second != id) {
+      os << "election safety: two leaders in term " << raft.term() << ": " << it->second << " and "
+         << id;
+      Fail(os.str());
+    }
+    if (rec.last_leader_term != raft.term()) {
+      rec.last_leader_term = raft.term();
+      CheckLeaderCompleteness(id, raft);
+    }
+  }
+  ObserveLog(id, raft.log(), rec.last_checked.Next());
+  rec.last_checked = std::min(committed, raft.log().LastIndex());
+}
+
+void InvariantChecker::CheckLeaderCompleteness(NodeId id, const Raft& raft) {
+  const RaftLog& log = raft.log();
+  for (size_t i = 0; i < applied_.size(); i++) {
+    const Index idx{i + 1};
+    if (idx < log.FirstIndex()) continue;  // compacted into a snapshot
+    if (log.TermOrZero(idx) != applied_[i].first) {
+      std::ostringstream os;
+      os << "leader completeness: leader " << id << " of " << raft.term() << " lacks applied "
+         << "entry " << idx << " of " << applied_[i].first << " (has " << log.TermOrZero(idx)
+         << ")";
+      Fail(os.str());
+      return;
+    }
+  }
+}
+
+void InvariantChecker::ObserveLog(NodeId id, const RaftLog& log, Index from) {
+  const Index last = log.LastIndex();
+  for (Index i = std::max(from, log.FirstIndex()); i <= last; i = i.Next()) {
+    Result<std::vector<Entry>> ents = log.Slice(i, i.Next(), UINT64_MAX);
+    if (!ents.ok()) return;
+    const Entry& e = ents.value().front();
+    const EntryRecord seen{HashBytes(e.data), log.TermOrZero(i.Prev())};
+    auto [it, inserted] = records_.emplace(std::make_pair(i.value, e.term.value), seen);
+    if (!inserted &&
+        (it->second.data_hash != seen.data_hash || it->second.prev_term != seen.prev_term)) {
+      std::ostringstream os;
+      os << "log matching: node " << id << " holds entry " << i << " of " << e.term
+         << " that differs from another node's entry with the same index and term";
+      Fail(os.str());
+      return;
+    }
+  }
+}
+
+void InvariantChecker::ObserveApply(NodeId id, const Entry& e) {
+  const uint64_t h = HashBytes(e.data);
+  const size_t pos = e.index.value - 1;
+  if (pos < applied_.size()) {
+    if (applied_[pos].first != e.term || applied_[pos].second != h) {
+      std::ostringstream os;
+      os << "state machine safety: node " << id << " applied entry " << e.index << " of " << e.term
+         << " but another node applied " << applied_[pos].first << " there";
+      Fail(os.str());
+    }
+    return;
+  }
+  if (pos != applied_.size()) {
+    std::ostringstream os;
+    os << "node " << id << " applied " << e.index << " with a gap after " << applied_.size();
+    Fail(os.str());
+    return;
+  }
+  applied_.emplace_back(e.term, h);
+}
+
+}  // namespace raft::sim

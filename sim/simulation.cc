@@ -1,0 +1,489 @@
+#include "sim/simulation.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "sim/invariant_checker.h"
+#include "sim/sim_node.h"
+#include "sim/sim_random.h"
+
+namespace raft::sim {
+
+std::string FaultPlan::Describe() const {
+  std::ostringstream os;
+  os.precision(3);
+  os << "drop=" << network.drop_rate << " dup=" << network.duplicate_rate
+     << " delay=" << network.delay_min_us << ".." << network.delay_max_us
+     << "us slow=" << network.slow_rate << " crash/s=" << crashes_per_sec
+     << " partition/s=" << partitions_per_sec << " drift=" << drift_max;
+  return os.str();
+}
+
+FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
+  FaultPlan p;
+  p.network.delay_min_us = Between(rng, 50, 500);
+  p.network.delay_max_us = p.network.delay_min_us + Between(rng, 100, 5000);
+  if (!enabled) return p;
+  // Each fault is switched on with probability 1/2, at a rate drawn from a
+  // range, so seeds explore very different mixes (swarm testing).
+  auto maybe = [&rng](double lo, double hi) {
+    return Chance(rng, 0.5) ? lo + (hi - lo) * UniformReal(rng) : 0.0;
+  };
+  p.network.drop_rate = maybe(0.001, 0.2);
+  p.network.duplicate_rate = maybe(0.001, 0.1);
+  p.network.slow_rate = maybe(0.001, 0.05);
+  p.network.slow_delay_max_us = Between(rng, 10'000, 200'000);
+  p.crashes_per_sec = maybe(0.05, 1.0);
+  p.down_max_us = Between(rng, 50'000, 2'000'000);
+  p.partitions_per_sec = maybe(0.05, 1.0);
+  p.partition_max_us = Between(rng, 100'000, 3'000'000);
+  p.drift_max = maybe(0.0, 0.1);
+  return p;
+}
+
+namespace {
+
+// Where a client's reply comes from.
+struct Reply {
+  enum Kind { kOk, kRedirect, kRetry } kind = kRetry;
+  NodeId leader_hint;
+  kv::ApplyResult result;
+};
+
+class World {
+ public:
+  World(uint64_t seed, const SimOptions& options);
+  RunResult Run();
+
+ private:
+  struct Client {
+    uint64_t index = 0;
+    uint64_t session_id = 0;
+    uint64_t sequence = 0;
+    std::optional<uint64_t> op;  // current operation id
+    uint64_t attempt = 0;        // ignores replies to older attempts
+    NodeId target;
+    uint64_t written = 0;  // values written, to make them unique
+    bool stopped = false;
+  };
+
+  // Trace: every event feeds the hash; --trace prints it as well.
+  void Trace(const char* kind, uint64_t a = 0, uint64_t b = 0, uint64_t c = 0, uint64_t d = 0);
+  void ObserveAll();
+  void OnNode(NodeId id, const std::function<void(Replica&)>& fn);
+  SimNode& node(NodeId id) { return *nodes_.at(id.value - 1); }
+
+  void ScheduleTick(NodeId id);
+  void Deliver(const Message& m);
+
+  // Faults.
+  void ScheduleCrash();
+  void SchedulePartition();
+  void StartLiveness();
+
+  // Clients.
+  void StartOp(Client& c);
+  void SendAttempt(Client& c);
+  void HandleRequest(uint64_t client, uint64_t attempt, NodeId at, Operation op_copy,
+                     uint64_t sequence);
+  void Respond(uint64_t client, uint64_t attempt, Reply reply);
+  void OnReply(Client& c, uint64_t attempt, const Reply& reply);
+  void OnTimeout(Client& c, uint64_t attempt);
+  void Complete(Client& c, Outcome outcome, const kv::ApplyResult* result);
+  NodeId RandomNode();
+
+  uint64_t seed_;
+  SimOptions options_;
+  SimRandom random_;
+  std::unique_ptr<SplitMix64> net_rng_, fault_rng_, work_rng_;
+  FaultPlan plan_;
+  EventQueue events_;
+  std::unique_ptr<SimNetwork> network_;
+  std::vector<std::unique_ptr<SimNode>> nodes_;
+  std::vector<double> drift_;
+  std::vector<Client> clients_;
+  History history_;
+  InvariantChecker checker_;
+  uint64_t trace_hash_ = 1469598103934665603ULL;
+  bool liveness_ = false;
+  size_t crashes_ = 0, partitions_ = 0;
+  std::optional<std::string> failure_;
+};
+
+World::World(uint64_t seed, const SimOptions& options)
+    : seed_(seed),
+      options_(options),
+      random_(seed),
+      net_rng_(random_.Stream("network")),
+      fault_rng_(random_.Stream("faults")),
+      work_rng_(random_.Stream("workload")) {
+  auto plan_rng = random_.Stream("plan");
+  plan_ = DrawFaultPlan(*plan_rng, options.faults);
+  network_ = std::make_unique<SimNetwork>(events_, *net_rng_, plan_.network,
+                                          [this](const Message& m) { Deliver(m); });
+  std::vector<NodeId> voters;
+  for (uint64_t i = 1; i <= options.nodes; i++) voters.push_back(NodeId{i});
+  for (NodeId id : voters) {
+    Config c;
+    c.id = id;
+    c.voters = voters;
+    c.election_ticks = options.election_ticks;
+    c.heartbeat_ticks = options.heartbeat_ticks;
+    nodes_.push_back(std::make_unique<SimNode>(c, *network_, random_));
+    nodes_.back()->on_apply = [this](NodeId n, const Entry& e) { checker_.ObserveApply(n, e); };
+    drift_.push_back(1.0 + plan_.drift_max * (2 * UniformReal(*plan_rng) - 1));
+  }
+  for (uint64_t i = 0; i < options.clients; i++) {
+    clients_.push_back(Client{.index = i, .session_id = i + 1});
+  }
+}
+
+void World::Trace(const char* kind, uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
+  auto mix = [this](uint64_t v) {
+    for (int i = 0; i < 8; i++)
+      trace_hash_ = (trace_hash_ ^ ((v >> (8 * i)) & 0xff)) * 1099511628211ULL;
+  };
+  mix(events_.now());
+  for (const char* p = kind; *p; p++) mix(static_cast<uint8_t>(*p));
+  mix(a);
+  mix(b);
+  mix(c);
+  mix(d);
+  if (options_.trace) {
+    std::printf("%10.6f %-12s %llu %llu %llu %llu\n", events_.now() / 1e6, kind,
+                static_cast<unsigned long long>(a), static_cast<unsigned long long>(b),
+                static_cast<unsigned long long>(c), static_cast<unsigned long long>(d));
+  }
+}
+
+NodeId World::RandomNode() { return NodeId{1 + work_rng_->Uniform(options_.nodes)}; }
+
+void World::ObserveAll() {
+  for (auto& n : nodes_) {
+    if (n->alive()) checker_.ObserveNode(n->id(), n->incarnation(), n->replica().node().raft());
+  }
+  if (!checker_.ok() && !failure_) failure_ = checker_.violation();
+}
+
+void World::OnNode(NodeId id, const std::function<void(Replica&)>& fn) {
+  SimNode& n = node(id);
+  if (!n.alive()) return;
+  const Role before = n.replica().role();
+  fn(n.replica());
+  Status s = n.replica().Drain();
+  RAFT_ASSERT_MSG(s.ok(), "in-memory durable log cannot fail");
+  const Raft& r = n.replica().node().raft();
+  if (r.role() != before) Trace("role", id.value, static_cast<uint64_t>(r.role()), r.term().value);
+  ObserveAll();
+}
+
+void World::ScheduleTick(NodeId id) {
+  const auto interval =
+      static_cast<SimTime>(static_cast<double>(options_.tick_us) * drift_[id.value - 1]);
+  events_.After(interval, [this, id] {
+    if (node(id).alive()) {
+      Trace("tick", id.value);
+      OnNode(id, [](Replica& r) { r.Tick(); });
+    }
+    ScheduleTick(id);
+  });
+}
+
+void World::Deliver(const Message& m) {
+  if (!node(m.to).alive()) return;
+  Trace("deliver", static_cast<uint64_t>(m.type) << 32 | m.from.value << 16 | m.to.value,
+        m.term.value, m.index.value, m.entries.size());
+  OnNode(m.to, [&m](Replica& r) { r.Receive(m); });
+}
+
+// --- faults -----------------------------------------------------------------
+
+SimTime ExponentialUs(Rng& rng, double per_sec) {
+  const double u = std::max(UniformReal(rng), 1e-12);
+  return static_cast<SimTime>(-std::log(u) / per_sec * 1e6);
+}
+
+void World::ScheduleCrash() {
+  if (plan_.crashes_per_sec <= 0) return;
+  events_.After(ExponentialUs(*fault_rng_, plan_.crashes_per_sec), [this] {
+    if (liveness_) return;
+    const NodeId id{1 + fault_rng_->Uniform(options_.nodes)};
+    if (node(id).alive()) {
+      crashes_++;
+      Trace("crash", id.value);
+      node(id).Crash();
+      events_.After(Between(*fault_rng_, 1000, plan_.down_max_us), [this, id] {
+        if (node(id).alive()) return;
+        Trace("restart", id.value);
+        node(id).Start();
+        OnNode(id, [](Replica&) {});
+      });
+    }
+    ScheduleCrash();
+  });
+}
+
+void World::SchedulePartition() {
+  if (plan_.partitions_per_sec <= 0) return;
+  events_.After(ExponentialUs(*fault_rng_, plan_.partitions_per_sec), [this] {
+    if (liveness_) return;
+    partitions_++;
+    network_->HealAll();
+    const uint64_t n = options_.nodes;
+    std::vector<uint64_t> order;
+    for (uint64_t i = 1; i <= n; i++) order.push_back(i);
+    for (uint64_t i = n - 1; i > 0; i--) std::swap(order[i], order[fault_rng_->Uniform(i + 1)]);
+    auto cut = [this](uint64_t a, uint64_t b) {
+      network_->Block(NodeId{a}, NodeId{b});
+      network_->Block(NodeId{b}, NodeId{a});
+    };
+    const uint64_t shape = fault_rng_->Uniform(4);
+    if (shape == 0) {  // isolate one node
+      for (uint64_t i = 1; i < n; i++) cut(order[0], order[i]);
+    } else if (shape == 1) {  // majority / minority split
+      const uint64_t minority = 1 + fault_rng_->Uniform(n / 2);
+      for (uint64_t i = 0; i < minority; i++) {
+        for (uint64_t j = minority; j < n; j++) cut(order[i], order[j]);
+      }
+    } else if (shape == 2) {  // asymmetric: one-way link loss
+      network_->Block(NodeId{order[0]}, NodeId{order[1]});
+    } else {  // partial: order[0] and order[2] cannot talk, both see order[1]
+      cut(order[0], order[2]);
+    }
+    Trace("partition", shape, order[0], order[1]);
+    events_.After(Between(*fault_rng_, 10'000, plan_.partition_max_us), [this] {
+      if (liveness_) return;
+      Trace("heal");
+      network_->HealAll();
+    });
+    SchedulePartition();
+  });
+}
+
+void World::StartLiveness() {
+  liveness_ = true;
+  Trace("liveness");
+  network_->HealAll();
+  NetworkFaults calm = network_->faults();
+  calm.drop_rate = calm.duplicate_rate = calm.slow_rate = 0;
+  network_->set_faults(calm);
+  for (auto& n : nodes_) {
+    if (!n->alive()) {
+      Trace("restart", n->id().value);
+      n->Start();
+      OnNode(n->id(), [](Replica&) {});
+    }
+  }
+  for (Client& c : clients_) {
+    if (!c.op) c.stopped = true;
+  }
+}
+
+// --- clients ----------------------------------------------------------------
+
+void World::StartOp(Client& c) {
+  if (liveness_) {
+    c.stopped = true;
+    return;
+  }
+  Operation op;
+  op.client = c.index;
+  op.key = "k" + std::to_string(work_rng_->Uniform(options_.keys));
+  const uint64_t roll = work_rng_->Uniform(100);
+  const std::string fresh = "v" + std::to_string(c.index) + "." + std::to_string(++c.written);
+  if (roll < 40) {
+    op.op = kv::Op::kPut;
+    op.value = fresh;
+  } else if (roll < 70) {
+    op.op = kv::Op::kGet;
+  } else if (roll < 80) {
+    op.op = kv::Op::kDelete;
+  } else {
+    op.op = kv::Op::kCompareAndSwap;
+    op.value = fresh;
+    // Expect a value some client may have written, or absence.
+    if (work_rng_->Uniform(4) == 0) {
+      op.expect_absent = true;
+    } else {
+      const uint64_t who = work_rng_->Uniform(options_.clients);
+      op.expected = "v" + std::to_string(who) + "." +
+                    std::to_string(1 + work_rng_->Uniform(clients_[who].written + 1));
+    }
+  }
+  op.invoke_us = events_.now();
+  c.op = history_.Invoke(op).id;
+  c.sequence++;
+  Trace("invoke", c.index, *c.op, static_cast<uint64_t>(op.op));
+  SendAttempt(c);
+}
+
+void World::SendAttempt(Client& c) {
+  const uint64_t attempt = ++c.attempt;
+  if (c.target.IsNone()) c.target = RandomNode();
+  const NodeId to = c.target;
+  const Operation op = history_.at(*c.op);
+  const uint64_t client = c.index;
+  const uint64_t sequence = c.sequence;
+  events_.After(network_->DrawDelay(), [this, client, attempt, to, op, sequence] {
+    HandleRequest(client, attempt, to, op, sequence);
+  });
+  events_.After(options_.request_timeout_us,
+                [this, client, attempt] { OnTimeout(clients_[client], attempt); });
+}
+
+void World::HandleRequest(uint64_t client, uint64_t attempt, NodeId at, Operation op,
+                          uint64_t sequence) {
+  if (!node(at).alive()) return;  // the request is lost; the client times out
+  Trace("request", client, attempt, at.value);
+  OnNode(at, [&](Replica& r) {
+    auto reply_not_ok = [this, client, attempt, &r](const Status& s) {
+      Reply reply;
+      reply.kind = s.code() == StatusCode::kNotLeader ? Reply::kRedirect : Reply::kRetry;
+      reply.leader_hint = r.leader();
+      Respond(client, attempt, reply);
+    };
+    if (op.op == kv::Op::kGet) {
+      const std::string key = op.key;
+      r.ReadBarrier([this, client, attempt, key, &r, reply_not_ok](const Status& s, Index) {
+        if (!s.ok()) return reply_not_ok(s);
+        Reply reply{.kind = Reply::kOk};
+        if (auto v = r.state_machine().Get(key)) {
+          reply.result.found = true;
+          reply.result.value = *v;
+        }
+        Respond(client, attempt, reply);
+      });
+      return;
+    }
+    kv::Command cmd{.op = op.op,
+                    .client_id = client + 1,
+                    .sequence = sequence,
+                    .key = op.key,
+                    .value = op.value,
+                    .expected = op.expected,
+                    .expect_absent = op.expect_absent};
+    r.Propose(cmd, [this, client, attempt, reply_not_ok](const Status& s,
+                                                         const kv::ApplyResult& res, Index) {
+      if (!s.ok()) return reply_not_ok(s);
+      Respond(client, attempt, Reply{.kind = Reply::kOk, .result = res});
+    });
+  });
+}
+
+void World::Respond(uint64_t client, uint64_t attempt, Reply reply) {
+  events_.After(network_->DrawDelay(),
+                [this, client, attempt, reply] { OnReply(clients_[client], attempt, reply); });
+}
+
+void World::OnReply(Client& c, uint64_t attempt, const Reply& reply) {
+  if (attempt != c.attempt || !c.op) return;  // a reply to an abandoned attempt
+  Trace("reply", c.index, attempt, reply.kind);
+  switch (reply.kind) {
+    case Reply::kOk:
+      Complete(c, Outcome::kOk, &reply.result);
+      return;
+    case Reply::kRedirect:
+      c.target = reply.leader_hint.IsNone() ? RandomNode() : reply.leader_hint;
+      break;
+    case Reply::kRetry:
+      c.target = RandomNode();
+      break;
+  }
+  const uint64_t next = ++c.attempt;  // invalidate this attempt's timer
+  events_.After(Between(*work_rng_, 1000, 20'000), [this, &c, next] {
+    if (c.attempt == next && c.op) SendAttempt(c);
+  });
+}
+
+void World::OnTimeout(Client& c, uint64_t attempt) {
+  if (attempt != c.attempt || !c.op) return;
+  Trace("timeout", c.index, attempt);
+  const Operation& op = history_.at(*c.op);
+  if (!liveness_ && events_.now() - op.invoke_us >= options_.op_deadline_us) {
+    // A read has no effect, so giving up on it is a definite failure.
+    Complete(c, op.op == kv::Op::kGet ? Outcome::kFail : Outcome::kUnknown, nullptr);
+    return;
+  }
+  c.target = RandomNode();
+  SendAttempt(c);
+}
+
+void World::Complete(Client& c, Outcome outcome, const kv::ApplyResult* result) {
+  Operation& op = history_.at(*c.op);
+  op.outcome = outcome;
+  op.complete_us = events_.now();
+  if (result) {
+    op.result_ok = result->ok;
+    op.result_found = result->found;
+    op.result_value = result->value;
+  }
+  Trace("complete", c.index, op.id, static_cast<uint64_t>(outcome));
+  c.op.reset();
+  c.attempt++;
+  const uint64_t think = Between(*work_rng_, 0, 20'000);
+  events_.After(think, [this, &c] { StartOp(c); });
+}
+
+RunResult World::Run() {
+  for (auto& n : nodes_) {
+    n->Start();
+    ScheduleTick(n->id());
+  }
+  for (Client& c : clients_) {
+    events_.After(Between(*work_rng_, 0, 50'000), [this, &c] { StartOp(c); });
+  }
+  ScheduleCrash();
+  SchedulePartition();
+  events_.At(options_.chaos_us, [this] { StartLiveness(); });
+
+  const SimTime deadline = options_.chaos_us + options_.liveness_budget_us;
+  auto settled = [this] {
+    if (!liveness_) return false;
+    for (const Client& c : clients_) {
+      if (!c.stopped || c.op) return false;
+    }
+    for (auto& n : nodes_) {
+      if (n->alive() && n->replica().role() == Role::kLeader) return true;
+    }
+    return false;
+  };
+  while (!failure_ && !settled() && events_.RunNext(deadline)) {
+  }
+
+  RunResult r;
+  r.seed = seed_;
+  if (!failure_ && !settled()) {
+    std::ostringstream os;
+    os << "liveness: no leader or unfinished operations " << options_.liveness_budget_us / 1000
+       << " ms after faults healed";
+    failure_ = os.str();
+  }
+  r.ok = !failure_.has_value();
+  if (failure_) r.failure = *failure_;
+  r.trace_hash = trace_hash_;
+  r.events = events_.executed();
+  r.end_us = events_.now();
+  r.ops_ok = history_.Count(Outcome::kOk);
+  r.ops_fail = history_.Count(Outcome::kFail);
+  r.ops_unknown = history_.Count(Outcome::kUnknown);
+  r.leaders = checker_.leaders_seen();
+  r.max_applied = checker_.max_applied().value;
+  r.crashes = crashes_;
+  r.partitions = partitions_;
+  r.network = network_->stats();
+  r.fault_plan = plan_.Describe();
+  r.history = history_.ops();
+  return r;
+}
+
+}  // namespace
+
+RunResult RunSimulation(uint64_t seed, const SimOptions& options) {
+  World world(seed, options);
+  return world.Run();
+}
+
+}  // namespace raft::sim
