@@ -29,6 +29,7 @@ struct Flags {
   uint64_t chaos_ms = 10'000;
   uint64_t liveness_ms = 10'000;
   bool no_faults = false;
+  std::string schedule;
 };
 
 std::string ReplayCommand(const Flags& f, uint64_t seed) {
@@ -37,6 +38,7 @@ std::string ReplayCommand(const Flags& f, uint64_t seed) {
      << " --liveness-ms " << f.liveness_ms << " --clients " << f.sim.clients << " --keys "
      << f.sim.keys;
   if (f.no_faults) os << " --no-faults";
+  if (!f.schedule.empty()) os << " --schedule '" << f.schedule << "'";
   return os.str();
 }
 
@@ -52,7 +54,9 @@ void PrintRun(const RunResult& r) {
       static_cast<unsigned long long>(r.network.sent),
       static_cast<unsigned long long>(r.network.dropped),
       static_cast<unsigned long long>(r.network.duplicated), r.fault_plan.c_str());
-  if (!r.ok) std::printf("  failure: %s\n", r.failure.c_str());
+  if (!r.ok) {
+    std::printf("  failure: %s\n  schedule: %s\n", r.failure.c_str(), r.schedule.c_str());
+  }
 }
 
 }  // namespace
@@ -69,6 +73,8 @@ int main(int argc, char** argv) {
   app.add_option("--clients", f.sim.clients, "concurrent clients")->check(CLI::Range(1, 64));
   app.add_option("--keys", f.sim.keys, "key space size")->check(CLI::Range(1, 1000));
   app.add_flag("--no-faults", f.no_faults, "run without faults");
+  app.add_option("--schedule", f.schedule,
+                 "explicit faults instead of drawn ones, e.g. '100:crash:2;900:restart:2'");
   app.add_flag("--trace", f.trace, "print every event");
   app.add_flag("--quiet", f.quiet, "sweep: print only failures and the summary");
   try {
@@ -81,6 +87,14 @@ int main(int argc, char** argv) {
   f.sim.liveness_budget_us = f.liveness_ms * 1000;
   f.sim.faults = !f.no_faults;
   f.sim.trace = f.trace;
+  if (!f.schedule.empty()) {
+    auto parsed = raft::sim::ParseSchedule(f.schedule, f.sim.nodes);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "raft-sim: %s\n", parsed.status().message().c_str());
+      return 2;
+    }
+    f.sim.schedule = parsed.value();
+  }
 
   if (f.seeds == 0) {
     const RunResult r = raft::sim::RunSimulation(f.seed, f.sim);

@@ -19,18 +19,22 @@ void InvariantChecker::ObserveNode(NodeId id, uint64_t incarnation, const Raft& 
   if (rec.incarnation != incarnation) {
     rec = NodeRecord{.incarnation = incarnation};
   }
-  const Index committed = raft.log().committed();
-  const Index applied = raft.log().applied();
-  std::ostringstream os;
+  const RaftLog& log = raft.log();
+  const Index committed = log.committed();
+  const Index applied = log.applied();
+  // Messages are built only on failure: this runs after every event.
   if (committed < rec.committed) {
+    std::ostringstream os;
     os << "commit index went backwards on " << id << ": " << rec.committed << " -> " << committed;
     Fail(os.str());
   }
   if (applied < rec.applied) {
+    std::ostringstream os;
     os << "applied index went backwards on " << id << ": " << rec.applied << " -> " << applied;
     Fail(os.str());
   }
   if (applied > committed) {
+    std::ostringstream os;
     os << "applied " << applied << " > committed " << committed << " on " << id;
     Fail(os.str());
   }
@@ -40,6 +44,7 @@ void InvariantChecker::ObserveNode(NodeId id, uint64_t incarnation, const Raft& 
   if (raft.role() == Role::kLeader) {
     auto [it, inserted] = leader_by_term_.emplace(raft.term(), id);
     if (!inserted && it->second != id) {
+      std::ostringstream os;
       os << "election safety: two leaders in term " << raft.term() << ": " << it->second << " and "
          << id;
       Fail(os.str());
@@ -49,8 +54,16 @@ void InvariantChecker::ObserveNode(NodeId id, uint64_t incarnation, const Raft& 
       CheckLeaderCompleteness(id, raft);
     }
   }
-  ObserveLog(id, raft.log(), rec.last_checked.Next());
-  rec.last_checked = std::min(committed, raft.log().LastIndex());
+  // Re-check the log only when its tail changed (an append or a truncation
+  // moves the last index or the last term); CheckAllLogs covers the rest.
+  const Index last = log.LastIndex();
+  const Term last_term = log.LastTerm();
+  if (last != rec.last_index || last_term != rec.last_term) {
+    ObserveLog(id, log, rec.last_checked.Next());
+    rec.last_index = last;
+    rec.last_term = last_term;
+    rec.last_checked = std::min(committed, last);
+  }
 }
 
 void InvariantChecker::CheckLeaderCompleteness(NodeId id, const Raft& raft) {
@@ -71,11 +84,15 @@ void InvariantChecker::CheckLeaderCompleteness(NodeId id, const Raft& raft) {
 
 void InvariantChecker::ObserveLog(NodeId id, const RaftLog& log, Index from) {
   const Index last = log.LastIndex();
-  for (Index i = std::max(from, log.FirstIndex()); i <= last; i = i.Next()) {
-    Result<std::vector<Entry>> ents = log.Slice(i, i.Next(), UINT64_MAX);
-    if (!ents.ok()) return;
-    const Entry& e = ents.value().front();
-    const EntryRecord seen{HashBytes(e.data), log.TermOrZero(i.Prev())};
+  const Index start = std::max(from, log.FirstIndex());
+  if (start > last) return;
+  Result<std::vector<Entry>> ents = log.Slice(start, last.Next(), UINT64_MAX);
+  if (!ents.ok()) return;
+  Term prev_term = log.TermOrZero(start.Prev());
+  for (const Entry& e : ents.value()) {
+    const Index i = e.index;
+    const EntryRecord seen{HashBytes(e.data), prev_term};
+    prev_term = e.term;
     auto [it, inserted] = records_.emplace(std::make_pair(i.value, e.term.value), seen);
     if (!inserted &&
         (it->second.data_hash != seen.data_hash || it->second.prev_term != seen.prev_term)) {

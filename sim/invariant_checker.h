@@ -49,6 +49,8 @@ class InvariantChecker {
     Index committed;
     Index applied;
     Index last_checked;  // log prefix already matched against records_
+    Index last_index;    // log tail when last checked
+    Term last_term;
     Term last_leader_term;
   };
   void Fail(std::string message);

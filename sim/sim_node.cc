@@ -21,6 +21,19 @@ void SimNode::Start() {
 void SimNode::Crash() {
   RAFT_ASSERT(alive());
   replica_.reset();
+  crash_after_sends_.reset();
+  crash_pending_ = false;
+}
+
+void SimNode::Send(Message m) {
+  if (crash_after_sends_) {
+    if (*crash_after_sends_ == 0) {
+      crash_pending_ = true;
+      return;  // lost with the crash
+    }
+    --*crash_after_sends_;
+  }
+  network_.Send(m);
 }
 
 }  // namespace raft::sim

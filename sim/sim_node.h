@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "core/replica.h"
 #include "sim/sim_network.h"
@@ -28,7 +29,13 @@ class SimNode final : public Transport {
   uint64_t incarnation() const { return incarnation_; }
   const MemoryDurableLog& disk() const { return disk_; }
 
-  void Send(Message m) override { network_.Send(m); }
+  void Send(Message m) override;
+  // Crash mid-Ready: the next Drain persists, sends `sends` more messages,
+  // loses the rest, and the node dies at the end of the event. This is the
+  // "crash between persisting and sending" boundary.
+  void ArmCrashAfterSends(uint64_t sends) { crash_after_sends_ = sends; }
+  void DisarmCrash() { crash_after_sends_.reset(); }
+  bool crash_pending() const { return crash_pending_; }
   // Called after every apply on the live replica (for the checkers).
   std::function<void(NodeId, const Entry&)> on_apply;
 
@@ -39,6 +46,8 @@ class SimNode final : public Transport {
   MemoryDurableLog disk_;
   std::unique_ptr<Replica> replica_;
   uint64_t incarnation_ = 0;
+  std::optional<uint64_t> crash_after_sends_;
+  bool crash_pending_ = false;
 };
 
 }  // namespace raft::sim

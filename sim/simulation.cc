@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/invariant_checker.h"
+#include "sim/linearizability.h"
 #include "sim/sim_node.h"
 #include "sim/sim_random.h"
 
@@ -41,7 +42,67 @@ FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
   p.partitions_per_sec = maybe(0.05, 1.0);
   p.partition_max_us = Between(rng, 100'000, 3'000'000);
   p.drift_max = maybe(0.0, 0.1);
+  constexpr uint64_t kAppendBytes[] = {1, 200, 4096, 1 << 20};
+  constexpr size_t kInflight[] = {1, 4, 256};
+  p.append_bytes_max = kAppendBytes[rng.Uniform(4)];
+  p.inflight_msgs_max = kInflight[rng.Uniform(3)];
+  p.pre_vote = Chance(rng, 0.75);
+  p.check_quorum = Chance(rng, 0.75);
   return p;
+}
+
+SimTime ExponentialUs(Rng& rng, double per_sec) {
+  const double u = std::max(UniformReal(rng), 1e-12);
+  return static_cast<SimTime>(-std::log(u) / per_sec * 1e6);
+}
+
+FaultSchedule DrawFaultSchedule(Rng& rng, const FaultPlan& plan, size_t nodes, SimTime chaos_us) {
+  FaultSchedule out;
+  auto node = [&rng, nodes] { return 1 + rng.Uniform(nodes); };
+  if (plan.crashes_per_sec > 0) {
+    for (SimTime t = ExponentialUs(rng, plan.crashes_per_sec); t < chaos_us;
+         t += ExponentialUs(rng, plan.crashes_per_sec)) {
+      const uint64_t victim = node();
+      if (Chance(rng, 0.5)) {
+        out.push_back({t, FaultKind::kCrash, victim, 0});
+      } else {
+        out.push_back({t, FaultKind::kCrashMid, victim, rng.Uniform(3)});
+      }
+      out.push_back({t + Between(rng, 1000, plan.down_max_us), FaultKind::kRestart, victim, 0});
+    }
+  }
+  if (plan.partitions_per_sec > 0) {
+    for (SimTime t = ExponentialUs(rng, plan.partitions_per_sec); t < chaos_us;
+         t += ExponentialUs(rng, plan.partitions_per_sec)) {
+      const uint64_t a = node();
+      uint64_t b = node();
+      if (b == a) b = a % nodes + 1;
+      switch (rng.Uniform(4)) {
+        case 0:
+          out.push_back({t, FaultKind::kIsolate, a, 0});
+          break;
+        case 1: {  // a random minority
+          uint64_t mask = 0;
+          const uint64_t minority = 1 + rng.Uniform(nodes / 2);
+          while (static_cast<uint64_t>(__builtin_popcountll(mask)) < minority) {
+            mask |= 1ULL << (node() - 1);
+          }
+          out.push_back({t, FaultKind::kSplit, mask, 0});
+          break;
+        }
+        case 2:
+          out.push_back({t, FaultKind::kOneWay, a, b});
+          break;
+        default:
+          out.push_back({t, FaultKind::kPartial, a, b});
+          break;
+      }
+      out.push_back({t + Between(rng, 10'000, plan.partition_max_us), FaultKind::kHeal, 0, 0});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const FaultAction& x, const FaultAction& y) { return x.at_us < y.at_us; });
+  return out;
 }
 
 namespace {
@@ -72,7 +133,9 @@ class World {
 
   // Trace: every event feeds the hash; --trace prints it as well.
   void Trace(const char* kind, uint64_t a = 0, uint64_t b = 0, uint64_t c = 0, uint64_t d = 0);
-  void ObserveAll();
+  // Checks the invariants on the one node an event touched (events touch
+  // exactly one node, so this is "after every event").
+  void Observe(SimNode& n);
   void OnNode(NodeId id, const std::function<void(Replica&)>& fn);
   SimNode& node(NodeId id) { return *nodes_.at(id.value - 1); }
 
@@ -80,8 +143,8 @@ class World {
   void Deliver(const Message& m);
 
   // Faults.
-  void ScheduleCrash();
-  void SchedulePartition();
+  void CrashNode(NodeId id);
+  void Apply(const FaultAction& f);
   void StartLiveness();
 
   // Clients.
@@ -111,6 +174,7 @@ class World {
   bool liveness_ = false;
   size_t crashes_ = 0, partitions_ = 0;
   std::optional<std::string> failure_;
+  FaultSchedule schedule_;
 };
 
 World::World(uint64_t seed, const SimOptions& options)
@@ -122,6 +186,9 @@ World::World(uint64_t seed, const SimOptions& options)
       work_rng_(random_.Stream("workload")) {
   auto plan_rng = random_.Stream("plan");
   plan_ = DrawFaultPlan(*plan_rng, options.faults);
+  schedule_ = options.schedule
+                  ? *options.schedule
+                  : DrawFaultSchedule(*plan_rng, plan_, options.nodes, options.chaos_us);
   network_ = std::make_unique<SimNetwork>(events_, *net_rng_, plan_.network,
                                           [this](const Message& m) { Deliver(m); });
   std::vector<NodeId> voters;
@@ -132,6 +199,10 @@ World::World(uint64_t seed, const SimOptions& options)
     c.voters = voters;
     c.election_ticks = options.election_ticks;
     c.heartbeat_ticks = options.heartbeat_ticks;
+    c.append_bytes_max = plan_.append_bytes_max;
+    c.inflight_msgs_max = plan_.inflight_msgs_max;
+    c.pre_vote = plan_.pre_vote;
+    c.check_quorum = plan_.check_quorum;
     nodes_.push_back(std::make_unique<SimNode>(c, *network_, random_));
     nodes_.back()->on_apply = [this](NodeId n, const Entry& e) { checker_.ObserveApply(n, e); };
     drift_.push_back(1.0 + plan_.drift_max * (2 * UniformReal(*plan_rng) - 1));
@@ -161,10 +232,8 @@ void World::Trace(const char* kind, uint64_t a, uint64_t b, uint64_t c, uint64_t
 
 NodeId World::RandomNode() { return NodeId{1 + work_rng_->Uniform(options_.nodes)}; }
 
-void World::ObserveAll() {
-  for (auto& n : nodes_) {
-    if (n->alive()) checker_.ObserveNode(n->id(), n->incarnation(), n->replica().node().raft());
-  }
+void World::Observe(SimNode& n) {
+  if (n.alive()) checker_.ObserveNode(n.id(), n.incarnation(), n.replica().node().raft());
   if (!checker_.ok() && !failure_) failure_ = checker_.violation();
 }
 
@@ -177,7 +246,11 @@ void World::OnNode(NodeId id, const std::function<void(Replica&)>& fn) {
   RAFT_ASSERT_MSG(s.ok(), "in-memory durable log cannot fail");
   const Raft& r = n.replica().node().raft();
   if (r.role() != before) Trace("role", id.value, static_cast<uint64_t>(r.role()), r.term().value);
-  ObserveAll();
+  Observe(n);
+  if (n.crash_pending()) {
+    Trace("crash-mid-ready", id.value);
+    CrashNode(id);
+  }
 }
 
 void World::ScheduleTick(NodeId id) {
@@ -201,66 +274,63 @@ void World::Deliver(const Message& m) {
 
 // --- faults -----------------------------------------------------------------
 
-SimTime ExponentialUs(Rng& rng, double per_sec) {
-  const double u = std::max(UniformReal(rng), 1e-12);
-  return static_cast<SimTime>(-std::log(u) / per_sec * 1e6);
+void World::CrashNode(NodeId id) {
+  crashes_++;
+  node(id).Crash();
 }
 
-void World::ScheduleCrash() {
-  if (plan_.crashes_per_sec <= 0) return;
-  events_.After(ExponentialUs(*fault_rng_, plan_.crashes_per_sec), [this] {
-    if (liveness_) return;
-    const NodeId id{1 + fault_rng_->Uniform(options_.nodes)};
-    if (node(id).alive()) {
-      crashes_++;
-      Trace("crash", id.value);
-      node(id).Crash();
-      events_.After(Between(*fault_rng_, 1000, plan_.down_max_us), [this, id] {
-        if (node(id).alive()) return;
-        Trace("restart", id.value);
-        node(id).Start();
-        OnNode(id, [](Replica&) {});
-      });
-    }
-    ScheduleCrash();
-  });
-}
-
-void World::SchedulePartition() {
-  if (plan_.partitions_per_sec <= 0) return;
-  events_.After(ExponentialUs(*fault_rng_, plan_.partitions_per_sec), [this] {
-    if (liveness_) return;
-    partitions_++;
-    network_->HealAll();
-    const uint64_t n = options_.nodes;
-    std::vector<uint64_t> order;
-    for (uint64_t i = 1; i <= n; i++) order.push_back(i);
-    for (uint64_t i = n - 1; i > 0; i--) std::swap(order[i], order[fault_rng_->Uniform(i + 1)]);
-    auto cut = [this](uint64_t a, uint64_t b) {
-      network_->Block(NodeId{a}, NodeId{b});
-      network_->Block(NodeId{b}, NodeId{a});
-    };
-    const uint64_t shape = fault_rng_->Uniform(4);
-    if (shape == 0) {  // isolate one node
-      for (uint64_t i = 1; i < n; i++) cut(order[0], order[i]);
-    } else if (shape == 1) {  // majority / minority split
-      const uint64_t minority = 1 + fault_rng_->Uniform(n / 2);
-      for (uint64_t i = 0; i < minority; i++) {
-        for (uint64_t j = minority; j < n; j++) cut(order[i], order[j]);
+void World::Apply(const FaultAction& f) {
+  if (liveness_) return;
+  Trace("fault", static_cast<uint64_t>(f.kind), f.a, f.b);
+  const uint64_t n = options_.nodes;
+  auto cut = [this](uint64_t a, uint64_t b) {
+    network_->Block(NodeId{a}, NodeId{b});
+    network_->Block(NodeId{b}, NodeId{a});
+  };
+  switch (f.kind) {
+    case FaultKind::kCrash:
+      if (node(NodeId{f.a}).alive()) CrashNode(NodeId{f.a});
+      break;
+    case FaultKind::kCrashMid:
+      if (node(NodeId{f.a}).alive()) node(NodeId{f.a}).ArmCrashAfterSends(f.b);
+      break;
+    case FaultKind::kRestart:
+      if (!node(NodeId{f.a}).alive()) {
+        node(NodeId{f.a}).Start();
+        OnNode(NodeId{f.a}, [](Replica&) {});
       }
-    } else if (shape == 2) {  // asymmetric: one-way link loss
-      network_->Block(NodeId{order[0]}, NodeId{order[1]});
-    } else {  // partial: order[0] and order[2] cannot talk, both see order[1]
-      cut(order[0], order[2]);
-    }
-    Trace("partition", shape, order[0], order[1]);
-    events_.After(Between(*fault_rng_, 10'000, plan_.partition_max_us), [this] {
-      if (liveness_) return;
-      Trace("heal");
+      break;
+    case FaultKind::kIsolate:
+      partitions_++;
       network_->HealAll();
-    });
-    SchedulePartition();
-  });
+      for (uint64_t i = 1; i <= n; i++) {
+        if (i != f.a) cut(f.a, i);
+      }
+      break;
+    case FaultKind::kSplit:
+      partitions_++;
+      network_->HealAll();
+      for (uint64_t i = 1; i <= n; i++) {
+        for (uint64_t j = 1; j <= n; j++) {
+          const bool in_i = (f.a >> (i - 1)) & 1, in_j = (f.a >> (j - 1)) & 1;
+          if (in_i && !in_j) cut(i, j);
+        }
+      }
+      break;
+    case FaultKind::kOneWay:
+      partitions_++;
+      network_->HealAll();
+      network_->Block(NodeId{f.a}, NodeId{f.b});
+      break;
+    case FaultKind::kPartial:
+      partitions_++;
+      network_->HealAll();
+      cut(f.a, f.b);
+      break;
+    case FaultKind::kHeal:
+      network_->HealAll();
+      break;
+  }
 }
 
 void World::StartLiveness() {
@@ -271,6 +341,7 @@ void World::StartLiveness() {
   calm.drop_rate = calm.duplicate_rate = calm.slow_rate = 0;
   network_->set_faults(calm);
   for (auto& n : nodes_) {
+    n->DisarmCrash();
     if (!n->alive()) {
       Trace("restart", n->id().value);
       n->Start();
@@ -435,8 +506,9 @@ RunResult World::Run() {
   for (Client& c : clients_) {
     events_.After(Between(*work_rng_, 0, 50'000), [this, &c] { StartOp(c); });
   }
-  ScheduleCrash();
-  SchedulePartition();
+  for (const FaultAction& f : schedule_) {
+    events_.At(f.at_us, [this, f] { Apply(f); });
+  }
   events_.At(options_.chaos_us, [this] { StartLiveness(); });
 
   const SimTime deadline = options_.chaos_us + options_.liveness_budget_us;
@@ -461,6 +533,10 @@ RunResult World::Run() {
        << " ms after faults healed";
     failure_ = os.str();
   }
+  if (!failure_) {
+    const LinearizabilityReport lin = CheckLinearizable(history_.ops());
+    if (!lin.ok) failure_ = "linearizability: " + lin.Describe();
+  }
   r.ok = !failure_.has_value();
   if (failure_) r.failure = *failure_;
   r.trace_hash = trace_hash_;
@@ -475,6 +551,7 @@ RunResult World::Run() {
   r.partitions = partitions_;
   r.network = network_->stats();
   r.fault_plan = plan_.Describe();
+  r.schedule = FormatSchedule(schedule_);
   r.history = history_.ops();
   return r;
 }

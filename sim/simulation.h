@@ -15,10 +15,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/event_queue.h"
+#include "sim/fault_schedule.h"
 #include "sim/history.h"
 #include "sim/sim_network.h"
 
@@ -38,6 +40,9 @@ struct SimOptions {
   SimTime request_timeout_us = 300'000;
   // In the chaos phase an operation unanswered this long becomes unknown.
   SimTime op_deadline_us = 2'000'000;
+  // When set, these faults replace the ones drawn from the seed (network
+  // loss and delay rates are still drawn). Used by RapidCheck and --schedule.
+  std::optional<FaultSchedule> schedule;
 };
 
 // The fault mix of one run, drawn from its seed.
@@ -48,9 +53,19 @@ struct FaultPlan {
   double partitions_per_sec = 0;
   SimTime partition_max_us = 0;
   double drift_max = 0;  // max relative clock-rate error per node
+  // Protocol knobs are drawn too: safety must hold for every setting, and
+  // small messages and windows reach states (partial catch-up, stalled
+  // pipelines) that the defaults hide.
+  uint64_t append_bytes_max = 1 << 20;
+  size_t inflight_msgs_max = 256;
+  bool pre_vote = true;
+  bool check_quorum = true;
   std::string Describe() const;
 };
 FaultPlan DrawFaultPlan(Rng& rng, bool enabled);
+// Node crashes, restarts and partitions for the chaos phase of a plan.
+// A partition action replaces the previous one.
+FaultSchedule DrawFaultSchedule(Rng& rng, const FaultPlan& plan, size_t nodes, SimTime chaos_us);
 
 struct RunResult {
   uint64_t seed = 0;
@@ -65,6 +80,7 @@ struct RunResult {
   size_t crashes = 0, partitions = 0;
   NetworkStats network;
   std::string fault_plan;
+  std::string schedule;  // the run's fault schedule, in --schedule form
   std::vector<Operation> history;
 };
 
