@@ -35,6 +35,8 @@ void UnstableLog::TruncateAndAppend(const std::vector<Entry>& entries) {
     offset_ = after;
     entries_.clear();
   } else {
+    // Truncates inside the unstable tail; past its end would invent entries.
+    RAFT_ASSERT_MSG(after < offset_ + entries_.size(), "gap in unstable entries");
     entries_.resize(Distance(offset_, after));
   }
   for (const Entry& e : entries) {

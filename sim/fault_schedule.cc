@@ -111,7 +111,7 @@ Result<FaultSchedule> ParseSchedule(const std::string& text, size_t nodes) {
     if (Arity(f.kind) >= 1 && !ParseUint(parts[2], f.a)) return Bad(action, "bad argument");
     if (Arity(f.kind) >= 2 && !ParseUint(parts[3], f.b)) return Bad(action, "bad argument");
     const bool names_node = f.kind != FaultKind::kSplit && f.kind != FaultKind::kHeal;
-    if (names_node && (f.a < 1 || f.a > nodes)) return Bad(action, "no such node");
+    if (names_node && f.a > nodes) return Bad(action, "no such node");
     const bool two_nodes = f.kind == FaultKind::kOneWay || f.kind == FaultKind::kPartial;
     if (two_nodes && (f.b < 1 || f.b > nodes || f.b == f.a)) {
       return Bad(action, "needs two different nodes");

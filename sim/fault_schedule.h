@@ -12,6 +12,8 @@
 //   oneway:A:B       drop messages from A to B
 //   partial:A:B      A and B cannot talk; both still reach everyone else
 //   heal             restore every link
+// Node 0 means the current leader (or node 1 when there is none), and
+// restart:0 restarts every crashed node.
 // A partition action (isolate, split, oneway, partial) replaces the previous
 // partition. Crashing a dead node or restarting a live one does nothing.
 //

@@ -59,10 +59,11 @@ SimTime ExponentialUs(Rng& rng, double per_sec) {
 FaultSchedule DrawFaultSchedule(Rng& rng, const FaultPlan& plan, size_t nodes, SimTime chaos_us) {
   FaultSchedule out;
   auto node = [&rng, nodes] { return 1 + rng.Uniform(nodes); };
+  auto victim_or_leader = [&] { return Chance(rng, 0.5) ? 0 : node(); };
   if (plan.crashes_per_sec > 0) {
     for (SimTime t = ExponentialUs(rng, plan.crashes_per_sec); t < chaos_us;
          t += ExponentialUs(rng, plan.crashes_per_sec)) {
-      const uint64_t victim = node();
+      const uint64_t victim = victim_or_leader();
       if (Chance(rng, 0.5)) {
         out.push_back({t, FaultKind::kCrash, victim, 0});
       } else {
@@ -74,7 +75,7 @@ FaultSchedule DrawFaultSchedule(Rng& rng, const FaultPlan& plan, size_t nodes, S
   if (plan.partitions_per_sec > 0) {
     for (SimTime t = ExponentialUs(rng, plan.partitions_per_sec); t < chaos_us;
          t += ExponentialUs(rng, plan.partitions_per_sec)) {
-      const uint64_t a = node();
+      const uint64_t a = victim_or_leader();
       uint64_t b = node();
       if (b == a) b = a % nodes + 1;
       switch (rng.Uniform(4)) {
@@ -144,7 +145,8 @@ class World {
 
   // Faults.
   void CrashNode(NodeId id);
-  void Apply(const FaultAction& f);
+  void Apply(FaultAction f);
+  NodeId CurrentLeader();
   void StartLiveness();
 
   // Clients.
@@ -279,8 +281,36 @@ void World::CrashNode(NodeId id) {
   node(id).Crash();
 }
 
-void World::Apply(const FaultAction& f) {
+NodeId World::CurrentLeader() {
+  NodeId best;
+  Term best_term;
+  for (auto& n : nodes_) {
+    if (!n->alive() || n->replica().role() != Role::kLeader) continue;
+    const Term t = n->replica().node().raft().term();
+    if (best.IsNone() || t > best_term) {
+      best = n->id();
+      best_term = t;
+    }
+  }
+  return best;
+}
+
+void World::Apply(FaultAction f) {
   if (liveness_) return;
+  // Node 0 names whoever leads right now: faults aimed at the leader reach
+  // the interesting states (a deposed leader with unreplicated entries).
+  const bool two_nodes = f.kind == FaultKind::kOneWay || f.kind == FaultKind::kPartial;
+  if (f.kind == FaultKind::kRestart && f.a == 0) {
+    for (auto& n : nodes_) {
+      if (!n->alive()) Apply(FaultAction{f.at_us, FaultKind::kRestart, n->id().value, 0});
+    }
+    return;
+  }
+  if (f.kind != FaultKind::kSplit && f.kind != FaultKind::kHeal && f.a == 0) {
+    const NodeId leader = CurrentLeader();
+    f.a = leader.IsNone() ? 1 : leader.value;
+    if (two_nodes && f.b == f.a) f.b = f.a % options_.nodes + 1;
+  }
   Trace("fault", static_cast<uint64_t>(f.kind), f.a, f.b);
   const uint64_t n = options_.nodes;
   auto cut = [this](uint64_t a, uint64_t b) {

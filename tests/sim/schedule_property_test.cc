@@ -20,7 +20,7 @@ rc::Gen<FaultAction> GenAction(size_t nodes) {
     FaultAction f;
     f.at_us = *rc::gen::inRange<uint64_t>(0, kChaosMs) * 1000;
     f.kind = static_cast<FaultKind>(*rc::gen::inRange(0, static_cast<int>(FaultKind::kHeal) + 1));
-    f.a = *rc::gen::inRange<uint64_t>(1, nodes + 1);
+    f.a = *rc::gen::inRange<uint64_t>(0, nodes + 1);  // 0: the leader
     switch (f.kind) {
       case FaultKind::kCrashMid:
         f.b = *rc::gen::inRange<uint64_t>(0, 3);
@@ -80,8 +80,8 @@ TEST(FaultSchedules, TextFormRoundTrips) {
 }
 
 TEST(FaultSchedules, BadTextIsRejectedWithAReason) {
-  for (const char* bad : {"x:crash:1", "100:boom:1", "100:crash", "100:crash:9", "100:split:7",
-                          "100:oneway:1:1", "200:heal;100:heal"}) {
+  for (const char* bad : {"x:crash:1", "100:boom:1", "100:crash", "100:crash:9", "100:oneway:1:0",
+                          "100:split:7", "100:oneway:1:1", "200:heal;100:heal"}) {
     Result<FaultSchedule> parsed = ParseSchedule(bad, 3);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) {
