@@ -126,9 +126,10 @@ int main(int argc, char** argv) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "raft-sim summary: seeds=%llu passed=%llu failed=%llu nodes=%zu wall=%.1fs "
-      "sim_per_wall=%.0fx\n",
+      "sim_per_wall=%.0fx seeds_per_min=%.0f\n",
       static_cast<unsigned long long>(f.seeds), static_cast<unsigned long long>(f.seeds - failed),
       static_cast<unsigned long long>(failed), f.sim.nodes, wall,
-      wall > 0 ? sim_seconds / wall : 0.0);
+      wall > 0 ? sim_seconds / wall : 0.0,
+      wall > 0 ? 60.0 * static_cast<double>(f.seeds) / wall : 0.0);
   return failed == 0 ? 0 : 1;
 }

@@ -15,7 +15,18 @@ void Replica::Propose(const kv::Command& command, ProposeDone done) {
     done(index.status(), {}, Index{});
     return;
   }
-  proposals_[index.value()] = PendingProposal{node_.raft().term(), std::move(done)};
+  PendingProposal fresh{node_.raft().term(), std::move(done)};
+  auto it = proposals_.find(index.value());
+  if (it == proposals_.end()) {
+    proposals_.emplace(index.value(), std::move(fresh));
+    return;
+  }
+  // A proposal still waiting at this index was truncated away with an old
+  // term's log: it can no longer commit, so answer it before replacing it.
+  PendingProposal old = std::move(it->second);
+  it->second = std::move(fresh);
+  old.done(Status::Error(StatusCode::kDropped, "proposal overwritten by a new leader"), {},
+           index.value());
 }
 
 void Replica::ReadBarrier(ReadDone done) {

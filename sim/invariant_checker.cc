@@ -55,7 +55,8 @@ void InvariantChecker::ObserveNode(NodeId id, uint64_t incarnation, const Raft& 
     }
   }
   // Re-check the log only when its tail changed (an append or a truncation
-  // moves the last index or the last term); CheckAllLogs covers the rest.
+  // moves the last index or the last term); CheckWholeLog at the end of a run
+  // covers a suffix replaced by one ending in the same (index, term).
   const Index last = log.LastIndex();
   const Term last_term = log.LastTerm();
   if (last != rec.last_index || last_term != rec.last_term) {
@@ -71,11 +72,19 @@ void InvariantChecker::CheckLeaderCompleteness(NodeId id, const Raft& raft) {
   for (size_t i = 0; i < applied_.size(); i++) {
     const Index idx{i + 1};
     if (idx < log.FirstIndex()) continue;  // compacted into a snapshot
-    if (log.TermOrZero(idx) != applied_[i].first) {
+    // The same term is not enough: that (index, term) names one entry is Log
+    // Matching, which this checker verifies rather than assumes.
+    const Term held_term = log.TermOrZero(idx);
+    bool held = held_term == applied_[i].first;
+    if (held) {
+      Result<std::vector<Entry>> ents = log.Slice(idx, idx.Next(), UINT64_MAX);
+      held = ents.ok() && HashBytes(ents.value().front().data) == applied_[i].second;
+    }
+    if (!held) {
       std::ostringstream os;
       os << "leader completeness: leader " << id << " of " << raft.term() << " lacks applied "
-         << "entry " << idx << " of " << applied_[i].first << " (has " << log.TermOrZero(idx)
-         << ")";
+         << "entry " << idx << " of " << applied_[i].first << " (has " << held_term
+         << (held_term == applied_[i].first ? " with other data" : "") << ")";
       Fail(os.str());
       return;
     }

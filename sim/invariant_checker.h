@@ -33,6 +33,8 @@ class InvariantChecker {
   void ObserveApply(NodeId id, const Entry& e);
   // Checks the log of a node against everything seen so far (Log Matching).
   void ObserveLog(NodeId id, const RaftLog& log, Index from);
+  // The whole log, not just its tail: run at the end of a simulation.
+  void CheckWholeLog(NodeId id, const RaftLog& log) { ObserveLog(id, log, Index{1}); }
 
   bool ok() const { return !violation_.has_value(); }
   const std::string& violation() const { return *violation_; }

@@ -1,0 +1,188 @@
+// The Replica's Ready loop: persist before send, answer proposals and reads
+// when (and only when) they apply.
+#include "core/replica.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace raft {
+namespace {
+
+struct QueueTransport final : Transport {
+  std::deque<Message>* queue;
+  void Send(Message m) override { queue->push_back(std::move(m)); }
+};
+
+// Records the order of Save calls against sends, and can fail.
+struct RecordingLog final : DurableLog {
+  MemoryDurableLog inner;
+  std::deque<Message>* sent = nullptr;
+  size_t sent_before_last_save = 0;
+  bool fail = false;
+  Status Save(const std::optional<HardState>& hs, const std::vector<Entry>& entries,
+              const Snapshot& snap, bool sync) override {
+    if (fail) return Status::Error(StatusCode::kIoError, "disk on fire");
+    sent_before_last_save = sent->size();
+    return inner.Save(hs, entries, snap, sync);
+  }
+  const Storage& storage() const override { return inner.storage(); }
+};
+
+class ReplicaCluster {
+ public:
+  explicit ReplicaCluster(size_t n) {
+    std::vector<NodeId> voters;
+    for (uint64_t i = 1; i <= n; i++) voters.push_back(NodeId{i});
+    for (NodeId id : voters) {
+      logs_[id.value].sent = &queue_;
+      transports_[id.value].queue = &queue_;
+      Config c;
+      c.id = id;
+      c.voters = voters;
+      replicas_[id.value] = std::make_unique<Replica>(c, logs_[id.value], transports_[id.value],
+                                                      std::make_unique<SplitMix64>(id.value));
+    }
+  }
+  Replica& at(uint64_t id) { return *replicas_.at(id); }
+  RecordingLog& log(uint64_t id) { return logs_.at(id); }
+  void Settle() {
+    for (auto& [id, r] : replicas_) ASSERT_TRUE(r->Drain().ok());
+    while (!queue_.empty()) {
+      Message m = std::move(queue_.front());
+      queue_.pop_front();
+      if (cut_.contains(m.to.value) || cut_.contains(m.from.value)) continue;
+      replicas_.at(m.to.value)->Receive(m);
+      ASSERT_TRUE(replicas_.at(m.to.value)->Drain().ok());
+    }
+  }
+  void Isolate(uint64_t id) { cut_.insert(id); }
+  void Heal() { cut_.clear(); }
+  std::deque<Message>& queue() { return queue_; }
+
+ private:
+  std::deque<Message> queue_;
+  std::map<uint64_t, RecordingLog> logs_;
+  std::map<uint64_t, QueueTransport> transports_;
+  std::map<uint64_t, std::unique_ptr<Replica>> replicas_;
+  std::set<uint64_t> cut_;
+};
+
+kv::Command Put(std::string k, std::string v) {
+  return kv::Command{.op = kv::Op::kPut, .key = std::move(k), .value = std::move(v)};
+}
+
+TEST(Replica, ProposalIsAnsweredOnlyOnceApplied) {
+  ReplicaCluster c(3);
+  c.at(1).Campaign();
+  c.Settle();
+  ASSERT_EQ(c.at(1).role(), Role::kLeader);
+  bool answered = false;
+  Index at;
+  c.at(1).Propose(Put("a", "1"), [&](const Status& s, const kv::ApplyResult&, Index i) {
+    EXPECT_TRUE(s.ok());
+    answered = true;
+    at = i;
+  });
+  EXPECT_FALSE(answered) << "not before replication";
+  c.Settle();
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(at, Index{2});  // after the leader's no-op
+  for (uint64_t id : {1, 2, 3}) EXPECT_EQ(c.at(id).state_machine().Get("a"), "1");
+}
+
+TEST(Replica, FollowerRefusesProposalsAndReadsWithNotLeader) {
+  ReplicaCluster c(3);
+  c.at(1).Campaign();
+  c.Settle();
+  Status got;
+  c.at(2).Propose(Put("a", "1"), [&](const Status& s, const kv::ApplyResult&, Index) { got = s; });
+  EXPECT_EQ(got.code(), StatusCode::kNotLeader);
+  Status read;
+  c.at(2).ReadBarrier([&](const Status& s, Index) { read = s; });
+  EXPECT_EQ(read.code(), StatusCode::kNotLeader);
+  EXPECT_EQ(c.at(2).leader(), NodeId{1}) << "the follower knows whom to redirect to";
+}
+
+TEST(Replica, ReadBarrierCompletesAfterQuorumAndApply) {
+  ReplicaCluster c(3);
+  c.at(1).Campaign();
+  c.Settle();
+  bool done = false;
+  c.at(1).ReadBarrier([&](const Status& s, Index) {
+    EXPECT_TRUE(s.ok());
+    done = true;
+  });
+  EXPECT_FALSE(done) << "needs a heartbeat round first";
+  c.Settle();
+  EXPECT_TRUE(done);
+}
+
+TEST(Replica, IsolatedLeaderNeverConfirmsARead) {
+  ReplicaCluster c(3);
+  c.at(1).Campaign();
+  c.Settle();
+  c.Isolate(1);
+  bool done = false;
+  c.at(1).ReadBarrier([&](const Status&, Index) { done = true; });
+  c.Settle();
+  EXPECT_FALSE(done);
+}
+
+TEST(Replica, NothingIsSentWhenPersistenceFails) {
+  ReplicaCluster c(3);
+  c.log(1).fail = true;
+  c.at(1).Campaign();
+  const Status s = c.at(1).Drain();
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_TRUE(c.queue().empty()) << "vote requests must not leave before the vote is durable";
+}
+
+TEST(Replica, PersistsBeforeSendingEachReady) {
+  ReplicaCluster c(3);
+  c.at(1).Campaign();
+  // The Save for the campaign happens before any of its messages are queued.
+  ASSERT_TRUE(c.at(1).Drain().ok());
+  EXPECT_EQ(c.log(1).sent_before_last_save, 0u);
+  EXPECT_FALSE(c.queue().empty());
+}
+
+TEST(Replica, OverwrittenProposalFailsWithDropped) {
+  ReplicaCluster c(3);
+  c.at(1).Campaign();
+  c.Settle();
+  c.Isolate(1);
+  std::optional<Status> got;
+  c.at(1).Propose(Put("lost", "x"),
+                  [&](const Status& s, const kv::ApplyResult&, Index) { got = s; });
+  c.Settle();
+  EXPECT_FALSE(got.has_value()) << "cannot commit without a quorum";
+  // The majority side elects a new leader once its election timeout passes
+  // (before that, CheckQuorum's lease makes followers ignore candidates).
+  uint64_t leader = 0;
+  for (int tick = 0; tick < 100 && leader == 0; tick++) {
+    for (uint64_t id : {2, 3}) {
+      c.at(id).Tick();
+      c.Settle();
+      if (c.at(id).role() == Role::kLeader) leader = id;
+    }
+  }
+  ASSERT_NE(leader, 0u);
+  c.Heal();
+  // The new leader commits a different entry at the same index.
+  c.at(leader).Propose(Put("won", "y"), [](const Status&, const kv::ApplyResult&, Index) {});
+  for (int tick = 0; tick < 5; tick++) {  // heartbeats reach the old leader
+    c.at(leader).Tick();
+    c.Settle();
+  }
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->code(), StatusCode::kDropped);
+  EXPECT_FALSE(c.at(1).state_machine().Get("lost").has_value());
+  EXPECT_EQ(c.at(1).state_machine().Get("won"), "y");
+}
+
+}  // namespace
+}  // namespace raft
