@@ -39,6 +39,10 @@ std::string ReplayCommand(const Flags& f, uint64_t seed) {
      << f.sim.keys;
   if (f.no_faults) os << " --no-faults";
   if (!f.schedule.empty()) os << " --schedule '" << f.schedule << "'";
+  if (f.sim.drop_rate) os << " --drop-rate " << *f.sim.drop_rate;
+  if (f.sim.duplicate_rate) os << " --dup-rate " << *f.sim.duplicate_rate;
+  if (f.sim.crashes_per_sec) os << " --crashes-per-sec " << *f.sim.crashes_per_sec;
+  if (f.sim.partitions_per_sec) os << " --partitions-per-sec " << *f.sim.partitions_per_sec;
   return os.str();
 }
 
@@ -46,14 +50,15 @@ void PrintRun(const RunResult& r) {
   std::printf(
       "seed %llu: %s  trace=%016llx events=%llu sim=%.1fs applied=%llu leaders=%zu "
       "ops ok=%zu fail=%zu unknown=%zu crashes=%zu partitions=%zu "
-      "msgs sent=%llu dropped=%llu dup=%llu\n  faults: %s\n",
+      "msgs sent=%llu dropped=%llu dup=%llu snapshots=%llu\n  faults: %s\n",
       static_cast<unsigned long long>(r.seed), r.ok ? "PASS" : "FAIL",
       static_cast<unsigned long long>(r.trace_hash), static_cast<unsigned long long>(r.events),
       r.end_us / 1e6, static_cast<unsigned long long>(r.max_applied), r.leaders, r.ops_ok,
       r.ops_fail, r.ops_unknown, r.crashes, r.partitions,
       static_cast<unsigned long long>(r.network.sent),
       static_cast<unsigned long long>(r.network.dropped),
-      static_cast<unsigned long long>(r.network.duplicated), r.fault_plan.c_str());
+      static_cast<unsigned long long>(r.network.duplicated),
+      static_cast<unsigned long long>(r.network.snapshots), r.fault_plan.c_str());
   if (!r.ok) {
     std::printf("  failure: %s\n  schedule: %s\n", r.failure.c_str(), r.schedule.c_str());
   }
@@ -73,6 +78,15 @@ int main(int argc, char** argv) {
   app.add_option("--clients", f.sim.clients, "concurrent clients")->check(CLI::Range(1, 64));
   app.add_option("--keys", f.sim.keys, "key space size")->check(CLI::Range(1, 1000));
   app.add_flag("--no-faults", f.no_faults, "run without faults");
+  auto rate = [&app](const char* name, std::optional<double>& out, double max, const char* help) {
+    app.add_option_function<double>(
+           name, [&out](double v) { out = v; }, help)
+        ->check(CLI::Range(0.0, max));
+  };
+  rate("--drop-rate", f.sim.drop_rate, 1, "fixed message loss probability (0..1)");
+  rate("--dup-rate", f.sim.duplicate_rate, 1, "fixed message duplication probability (0..1)");
+  rate("--crashes-per-sec", f.sim.crashes_per_sec, 100, "fixed node crash rate");
+  rate("--partitions-per-sec", f.sim.partitions_per_sec, 100, "fixed partition rate");
   app.add_option("--schedule", f.schedule,
                  "explicit faults instead of drawn ones, e.g. '100:crash:2;900:restart:2'");
   app.add_flag("--trace", f.trace, "print every event");

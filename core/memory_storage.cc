@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "core/storage.h"
 
 namespace raft {
@@ -55,7 +57,8 @@ Status MemoryStorage::ApplySnapshot(const Snapshot& snapshot) {
   return Status::Ok();
 }
 
-Status MemoryStorage::CreateSnapshot(Index index, std::string data) {
+Status MemoryStorage::CreateSnapshot(Index index, std::string data,
+                                     std::optional<Index> compact_to) {
   if (index <= snapshot_.meta.index) {
     return Status::Error(StatusCode::kInvalidArgument, "snapshot out of date");
   }
@@ -66,8 +69,9 @@ Status MemoryStorage::CreateSnapshot(Index index, std::string data) {
   snapshot_.meta.term = entries_[Distance(Offset(), index)].term;
   snapshot_.meta.voters = voters_;
   snapshot_.data = std::move(data);
-  if (index == Offset()) return Status::Ok();  // already compacted to it
-  return Compact(index);
+  const Index compact = std::min(compact_to.value_or(index), index);
+  if (compact <= Offset()) return Status::Ok();  // already compacted that far
+  return Compact(compact);
 }
 
 Status MemoryStorage::Compact(Index compact_index) {

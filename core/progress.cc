@@ -35,8 +35,11 @@ bool Progress::MaybeDecrTo(Index rejected, Index next_hint) {
     next_ = match_.Next();
     return true;
   }
-  // Probing sends one append at next-1; any other rejection is stale.
-  if (next_.Prev() != rejected) return false;
+  // Probing sends one append at next-1; any other rejection is stale. So is
+  // one at or below match: the follower already acknowledged that prefix in
+  // this term, and retrying it could only loop (a follower that lost
+  // acknowledged entries has broken storage, not a protocol problem).
+  if (next_.Prev() != rejected || rejected <= match_) return false;
   next_ = std::max(std::min(rejected, next_hint), match_.Next());
   ResumeProbe();
   return true;

@@ -415,6 +415,10 @@ void Raft::HandleAppendResponse(const Message& m) {
   if (MaybeCommit()) {
     BroadcastAppend();
   } else {
+    // A follower that was paused waiting for this answer may have missed
+    // commit index updates meanwhile (BroadcastAppend skipped it): send it
+    // one append even if it carries no entries.
+    if (was_paused) SendAppend(m.from);
     // Keep the pipeline full while there is more to send.
     while (SendAppend(m.from, /*allow_empty=*/false)) {
     }

@@ -5,9 +5,31 @@
 
 namespace raft {
 
-Replica::Replica(const Config& config, DurableLog& log, Transport& transport,
-                 std::unique_ptr<Rng> rng)
-    : log_(log), transport_(transport), node_(config, log.storage(), std::move(rng)) {}
+namespace {
+
+// The applied index a restarted node resumes from: its snapshot's.
+Config WithApplied(Config config, const Storage& storage) {
+  Result<Snapshot> snap = storage.GetSnapshot();
+  config.applied = snap.ok() ? snap.value().meta.index : Index{};
+  return config;
+}
+
+}  // namespace
+
+Replica::Replica(const Config& config, const SnapshotPolicy& policy, DurableLog& log,
+                 Transport& transport, std::unique_ptr<Rng> rng)
+    : policy_(policy),
+      log_(log),
+      transport_(transport),
+      node_(WithApplied(config, log.storage()), log.storage(), std::move(rng)) {
+  Result<Snapshot> snap = log.storage().GetSnapshot();
+  if (snap.ok() && !snap.value().IsEmpty()) {
+    const Status s = kv_.Restore(snap.value().data);
+    // The snapshot file passed its checksum, so a bad image is a bug.
+    RAFT_ASSERT_MSG(s.ok(), "snapshot image does not restore");
+    snapshot_index_ = snap.value().meta.index;
+  }
+}
 
 void Replica::Propose(const kv::Command& command, ProposeDone done) {
   Result<Index> index = node_.Propose(kv::Encode(command));
@@ -49,7 +71,12 @@ Status Replica::Drain() {
     // 2. Send.
     for (Message& m : rd.messages) transport_.Send(std::move(m));
     // 3. Apply and answer.
-    RAFT_ASSERT_MSG(rd.snapshot.IsEmpty(), "snapshot install arrives with compaction");
+    if (!rd.snapshot.IsEmpty()) {
+      // A leader's snapshot replaces the state machine wholesale.
+      s = kv_.Restore(rd.snapshot.data);
+      RAFT_ASSERT_MSG(s.ok(), "leader sent a snapshot image that does not restore");
+      snapshot_index_ = rd.snapshot.meta.index;
+    }
     for (const Entry& e : rd.committed_entries) ApplyEntry(e);
     for (const ReadState& rs : rd.read_states) {
       auto it = reads_waiting_quorum_.find(rs.request_id);
@@ -61,7 +88,23 @@ Status Replica::Drain() {
     // 4. Advance.
     node_.Advance(rd);
     ServeReads();
+    s = MaybeSnapshot();
+    if (!s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status Replica::MaybeSnapshot() {
+  const Index applied = node_.raft().log().applied();
+  if (policy_.every_entries == 0 || Distance(snapshot_index_, applied) < policy_.every_entries) {
+    return Status::Ok();
+  }
+  RAFT_ASSERT(kv_.applied() == applied);
+  const Index compact_to =
+      applied.value > policy_.keep_entries ? applied - policy_.keep_entries : Index{};
+  Status s = log_.CreateSnapshot(applied, kv_.Serialize(), compact_to);
+  if (!s.ok()) return s;
+  snapshot_index_ = applied;
   return Status::Ok();
 }
 
@@ -73,6 +116,8 @@ void Replica::ApplyEntry(const Entry& e) {
     // memory or storage corruption, and applying garbage would diverge.
     RAFT_ASSERT_MSG(cmd.ok(), "undecodable committed entry");
     result = kv_.Apply(e.index, cmd.value());
+  } else {
+    kv_.SkipTo(e.index);
   }
   if (on_apply) on_apply(e);
   // Answer proposals at or below this index: ours if the term matches,

@@ -24,17 +24,27 @@
 #include "core/durable_log.h"
 #include "core/kv/kv_state_machine.h"
 #include "core/raw_node.h"
+#include "core/storage.h"
 #include "core/transport.h"
 
 namespace raft {
+
+// When the Replica snapshots its state machine and compacts the log.
+struct SnapshotPolicy {
+  uint64_t every_entries = 10'000;  // applied entries between snapshots (0: never)
+  uint64_t keep_entries = 1'000;    // log tail kept below a snapshot for laggards
+};
 
 class Replica {
  public:
   using ProposeDone = std::function<void(const Status&, const kv::ApplyResult&, Index)>;
   using ReadDone = std::function<void(const Status&, Index)>;
 
-  // log and transport must outlive the replica.
-  Replica(const Config& config, DurableLog& log, Transport& transport, std::unique_ptr<Rng> rng);
+  // log and transport must outlive the replica. A restarted replica
+  // restores the state machine from the log's snapshot, then re-applies the
+  // committed entries after it.
+  Replica(const Config& config, const SnapshotPolicy& policy, DurableLog& log, Transport& transport,
+          std::unique_ptr<Rng> rng);
 
   void Tick() { node_.Tick(); }
   void Receive(const Message& m) { (void)node_.Step(m); }
@@ -69,9 +79,11 @@ class Replica {
     ReadDone done;
   };
   void ApplyEntry(const Entry& e);
+  Status MaybeSnapshot();
   void OnSoftState(const SoftState& soft);
   void ServeReads();
 
+  SnapshotPolicy policy_;
   DurableLog& log_;
   Transport& transport_;
   RawNode node_;
@@ -80,6 +92,7 @@ class Replica {
   std::map<uint64_t, ReadDone> reads_waiting_quorum_;
   std::vector<PendingRead> reads_waiting_apply_;
   uint64_t next_read_id_ = 1;
+  Index snapshot_index_;  // newest snapshot of the state machine
 };
 
 }  // namespace raft

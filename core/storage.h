@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/message.h"
@@ -58,8 +59,9 @@ class MemoryStorage final : public Storage {
   // Replaces everything with the snapshot; older snapshots are ignored.
   Status ApplySnapshot(const Snapshot& snapshot);
   // Records a snapshot of the state machine at index (<= last index) and
-  // discards entries up to it.
-  Status CreateSnapshot(Index index, std::string data);
+  // discards entries up to compact_to (default: index). Keeping a tail below
+  // the snapshot lets slightly lagging followers catch up from the log.
+  Status CreateSnapshot(Index index, std::string data, std::optional<Index> compact_to = {});
   // Discards entries before compact_index (keeping it as the sentinel).
   Status Compact(Index compact_index);
 

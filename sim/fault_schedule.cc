@@ -23,6 +23,8 @@ const char* KindName(FaultKind k) {
       return "partial";
     case FaultKind::kHeal:
       return "heal";
+    case FaultKind::kDiskError:
+      return "disk-error";
   }
   return "?";
 }
@@ -35,6 +37,7 @@ int Arity(FaultKind k) {
     case FaultKind::kCrashMid:
     case FaultKind::kOneWay:
     case FaultKind::kPartial:
+    case FaultKind::kDiskError:
       return 2;
     default:
       return 1;
@@ -96,9 +99,9 @@ Result<FaultSchedule> ParseSchedule(const std::string& text, size_t nodes) {
     if (!ParseUint(parts[0], ms)) return Bad(action, "time must be whole milliseconds");
     f.at_us = ms * 1000;
     bool known = false;
-    for (FaultKind k :
-         {FaultKind::kCrash, FaultKind::kCrashMid, FaultKind::kRestart, FaultKind::kIsolate,
-          FaultKind::kSplit, FaultKind::kOneWay, FaultKind::kPartial, FaultKind::kHeal}) {
+    for (FaultKind k : {FaultKind::kCrash, FaultKind::kCrashMid, FaultKind::kRestart,
+                        FaultKind::kIsolate, FaultKind::kSplit, FaultKind::kOneWay,
+                        FaultKind::kPartial, FaultKind::kHeal, FaultKind::kDiskError}) {
       if (parts[1] == KindName(k)) {
         f.kind = k;
         known = true;
@@ -119,6 +122,7 @@ Result<FaultSchedule> ParseSchedule(const std::string& text, size_t nodes) {
     if (f.kind == FaultKind::kSplit && (f.a == 0 || f.a >= (1ULL << nodes) - 1)) {
       return Bad(action, "mask must name a proper, non-empty subset of nodes");
     }
+    if (f.kind == FaultKind::kDiskError && f.b > 1) return Bad(action, "W must be 0 or 1");
     if (!out.empty() && f.at_us < out.back().at_us) return Bad(action, "times must not decrease");
     out.push_back(f);
   }

@@ -12,6 +12,7 @@
 //   oneway:A:B       drop messages from A to B
 //   partial:A:B      A and B cannot talk; both still reach everyone else
 //   heal             restore every link
+//   disk-error:N:W   N's next sync (W=0) or append (W=1) fails with EIO
 // Node 0 means the current leader (or node 1 when there is none), and
 // restart:0 restarts every crashed node.
 // A partition action (isolate, split, oneway, partial) replaces the previous
@@ -38,6 +39,7 @@ enum class FaultKind : uint8_t {
   kOneWay,
   kPartial,
   kHeal,
+  kDiskError,
 };
 
 struct FaultAction {

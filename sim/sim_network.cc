@@ -15,6 +15,7 @@ SimTime SimNetwork::DrawDelay() {
 
 void SimNetwork::Send(const Message& m) {
   stats_.sent++;
+  if (m.type == MessageType::kSnapshot) stats_.snapshots++;
   if (Blocked(m.from, m.to)) {
     stats_.cut++;
     return;

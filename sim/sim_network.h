@@ -31,6 +31,7 @@ struct NetworkStats {
   uint64_t dropped = 0;
   uint64_t cut = 0;
   uint64_t duplicated = 0;
+  uint64_t snapshots = 0;  // InstallSnapshot messages sent
 };
 
 class SimNetwork {

@@ -2,25 +2,35 @@
 
 namespace raft::sim {
 
-SimNode::SimNode(const Config& config, SimNetwork& network, const SimRandom& random)
-    : config_(config), network_(network), random_(random) {}
+SimNode::SimNode(const Config& config, const SimNodeOptions& options, SimNetwork& network,
+                 const SimRandom& random)
+    : config_(config),
+      options_(options),
+      network_(network),
+      random_(random),
+      disk_(random.Stream("disk", config.id.value)) {}
 
-void SimNode::Start() {
+Status SimNode::Start() {
   RAFT_ASSERT(!alive());
   incarnation_++;
-  // No snapshots yet: a restarted node re-applies its log from the start.
-  Config c = config_;
-  c.applied = Index{};
-  replica_ = std::make_unique<Replica>(
-      c, disk_, *this, random_.Stream("raft", config_.id.value * 1000 + incarnation_));
+  Result<std::unique_ptr<Wal>> wal =
+      Wal::Open(disk_, WalOptions{.dir = "data", .segment_bytes_max = options_.segment_bytes_max});
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(wal).value();
+  replica_ =
+      std::make_unique<Replica>(config_, options_.snapshots, *wal_, *this,
+                                random_.Stream("raft", config_.id.value * 1000 + incarnation_));
   replica_->on_apply = [this](const Entry& e) {
     if (on_apply) on_apply(config_.id, e);
   };
+  return Status::Ok();
 }
 
-void SimNode::Crash() {
+void SimNode::Crash(bool tear) {
   RAFT_ASSERT(alive());
   replica_.reset();
+  wal_.reset();
+  disk_.Crash(tear);
   crash_after_sends_.reset();
   crash_pending_ = false;
 }

@@ -1,7 +1,8 @@
 // SimNode: one simulated server: a Replica (the same code the real server
-// runs), its durable log, and its incarnation. Crash() throws away every
-// volatile thing (the Replica, pending callbacks); Restart() rebuilds the
-// Replica from what the durable log holds, as a real process would.
+// runs) over a Wal on its own SimDisk. Crash() throws away every volatile
+// thing (the Replica, the Wal's open files, unsynced disk bytes, pending
+// callbacks); Start() recovers the Wal from what the disk durably holds and
+// rebuilds the Replica, as a real process restart would.
 //
 // Threading: single-threaded.
 #pragma once
@@ -11,23 +12,34 @@
 #include <optional>
 
 #include "core/replica.h"
+#include "core/storage/wal.h"
+#include "sim/sim_disk.h"
 #include "sim/sim_network.h"
 #include "sim/sim_random.h"
 
 namespace raft::sim {
 
+struct SimNodeOptions {
+  SnapshotPolicy snapshots;
+  uint64_t segment_bytes_max = 64 << 10;  // small, so runs roll segments often
+};
+
 class SimNode final : public Transport {
  public:
-  SimNode(const Config& config, SimNetwork& network, const SimRandom& random);
+  SimNode(const Config& config, const SimNodeOptions& options, SimNetwork& network,
+          const SimRandom& random);
 
-  void Start();
-  void Crash();
+  // Recovers from the disk; a non-ok Status means the durable state could
+  // not be recovered (a bug, or corruption the run injected).
+  Status Start();
+  // with tear, the unsynced tail of each file may survive partly.
+  void Crash(bool tear);
   bool alive() const { return replica_ != nullptr; }
   Replica& replica() { return *replica_; }
   const Replica& replica() const { return *replica_; }
   NodeId id() const { return config_.id; }
   uint64_t incarnation() const { return incarnation_; }
-  const MemoryDurableLog& disk() const { return disk_; }
+  SimDisk& disk() { return disk_; }
 
   void Send(Message m) override;
   // Crash mid-Ready: the next Drain persists, sends `sends` more messages,
@@ -41,9 +53,11 @@ class SimNode final : public Transport {
 
  private:
   Config config_;
+  SimNodeOptions options_;
   SimNetwork& network_;
   const SimRandom& random_;
-  MemoryDurableLog disk_;
+  SimDisk disk_;
+  std::unique_ptr<Wal> wal_;
   std::unique_ptr<Replica> replica_;
   uint64_t incarnation_ = 0;
   std::optional<uint64_t> crash_after_sends_;

@@ -48,6 +48,14 @@ FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
   p.inflight_msgs_max = kInflight[rng.Uniform(3)];
   p.pre_vote = Chance(rng, 0.75);
   p.check_quorum = Chance(rng, 0.75);
+  constexpr uint64_t kSnapshotEvery[] = {0, 20, 200, 2000};
+  constexpr uint64_t kKeep[] = {0, 5, 100};
+  p.snapshots.every_entries = kSnapshotEvery[rng.Uniform(4)];
+  p.snapshots.keep_entries = kKeep[rng.Uniform(3)];
+  p.segment_bytes_max = Chance(rng, 0.5) ? 4096 : 64 << 10;
+  if (!enabled) return p;
+  p.torn_writes = Chance(rng, 0.5);
+  p.disk_errors_per_sec = maybe(0.01, 0.3);
   return p;
 }
 
@@ -101,12 +109,23 @@ FaultSchedule DrawFaultSchedule(Rng& rng, const FaultPlan& plan, size_t nodes, S
       out.push_back({t + Between(rng, 10'000, plan.partition_max_us), FaultKind::kHeal, 0, 0});
     }
   }
+  if (plan.disk_errors_per_sec > 0) {
+    for (SimTime t = ExponentialUs(rng, plan.disk_errors_per_sec); t < chaos_us;
+         t += ExponentialUs(rng, plan.disk_errors_per_sec)) {
+      out.push_back({t, FaultKind::kDiskError, victim_or_leader(), rng.Uniform(2)});
+      out.push_back({t + Between(rng, 1000, 500'000), FaultKind::kRestart, 0, 0});
+    }
+  }
   std::stable_sort(out.begin(), out.end(),
                    [](const FaultAction& x, const FaultAction& y) { return x.at_us < y.at_us; });
   return out;
 }
 
 namespace {
+
+// A healthy run keeps a few thousand events in flight; far more means some
+// feedback loop multiplies messages, and the run fails instead of eating RAM.
+constexpr size_t kPendingEventsMax = 1'000'000;
 
 // Where a client's reply comes from.
 struct Reply {
@@ -145,6 +164,7 @@ class World {
 
   // Faults.
   void CrashNode(NodeId id);
+  void StartNode(NodeId id);
   void Apply(FaultAction f);
   NodeId CurrentLeader();
   void StartLiveness();
@@ -188,6 +208,16 @@ World::World(uint64_t seed, const SimOptions& options)
       work_rng_(random_.Stream("workload")) {
   auto plan_rng = random_.Stream("plan");
   plan_ = DrawFaultPlan(*plan_rng, options.faults);
+  if (options.drop_rate) plan_.network.drop_rate = *options.drop_rate;
+  if (options.duplicate_rate) plan_.network.duplicate_rate = *options.duplicate_rate;
+  if (options.crashes_per_sec) {
+    plan_.crashes_per_sec = *options.crashes_per_sec;
+    if (plan_.down_max_us == 0) plan_.down_max_us = 1'000'000;
+  }
+  if (options.partitions_per_sec) {
+    plan_.partitions_per_sec = *options.partitions_per_sec;
+    if (plan_.partition_max_us == 0) plan_.partition_max_us = 1'000'000;
+  }
   schedule_ = options.schedule
                   ? *options.schedule
                   : DrawFaultSchedule(*plan_rng, plan_, options.nodes, options.chaos_us);
@@ -205,7 +235,10 @@ World::World(uint64_t seed, const SimOptions& options)
     c.inflight_msgs_max = plan_.inflight_msgs_max;
     c.pre_vote = plan_.pre_vote;
     c.check_quorum = plan_.check_quorum;
-    nodes_.push_back(std::make_unique<SimNode>(c, *network_, random_));
+    SimNodeOptions node_options;
+    node_options.snapshots = plan_.snapshots;
+    node_options.segment_bytes_max = plan_.segment_bytes_max;
+    nodes_.push_back(std::make_unique<SimNode>(c, node_options, *network_, random_));
     nodes_.back()->on_apply = [this](NodeId n, const Entry& e) { checker_.ObserveApply(n, e); };
     drift_.push_back(1.0 + plan_.drift_max * (2 * UniformReal(*plan_rng) - 1));
   }
@@ -247,8 +280,13 @@ void World::OnNode(NodeId id, const std::function<void(Replica&)>& fn) {
   if (!n.alive()) return;
   const Role before = n.replica().role();
   fn(n.replica());
-  Status s = n.replica().Drain();
-  RAFT_ASSERT_MSG(s.ok(), "in-memory durable log cannot fail");
+  const Status s = n.replica().Drain();
+  if (!s.ok()) {
+    // The real server exits on a storage error; so does the simulated one.
+    Trace("io-error", id.value);
+    CrashNode(id);
+    return;
+  }
   const Raft& r = n.replica().node().raft();
   if (r.role() != before) Trace("role", id.value, static_cast<uint64_t>(r.role()), r.term().value);
   Observe(n);
@@ -281,7 +319,18 @@ void World::Deliver(const Message& m) {
 
 void World::CrashNode(NodeId id) {
   crashes_++;
-  node(id).Crash();
+  node(id).Crash(plan_.torn_writes && Chance(*fault_rng_, 0.5));
+}
+
+void World::StartNode(NodeId id) {
+  Trace("restart", id.value);
+  const Status s = node(id).Start();
+  if (!s.ok()) {
+    if (!failure_)
+      failure_ = "node " + std::to_string(id.value) + " failed to recover: " + s.ToString();
+    return;
+  }
+  OnNode(id, [](Replica&) {});
 }
 
 NodeId World::CurrentLeader() {
@@ -328,10 +377,7 @@ void World::Apply(FaultAction f) {
       if (node(NodeId{f.a}).alive()) node(NodeId{f.a}).ArmCrashAfterSends(f.b);
       break;
     case FaultKind::kRestart:
-      if (!node(NodeId{f.a}).alive()) {
-        node(NodeId{f.a}).Start();
-        OnNode(NodeId{f.a}, [](Replica&) {});
-      }
+      if (!node(NodeId{f.a}).alive()) StartNode(NodeId{f.a});
       break;
     case FaultKind::kIsolate:
       partitions_++;
@@ -363,6 +409,13 @@ void World::Apply(FaultAction f) {
     case FaultKind::kHeal:
       network_->HealAll();
       break;
+    case FaultKind::kDiskError:
+      if (f.b == 0) {
+        node(NodeId{f.a}).disk().FailNextSync();
+      } else {
+        node(NodeId{f.a}).disk().FailNextAppend();
+      }
+      break;
   }
 }
 
@@ -375,11 +428,7 @@ void World::StartLiveness() {
   network_->set_faults(calm);
   for (auto& n : nodes_) {
     n->DisarmCrash();
-    if (!n->alive()) {
-      Trace("restart", n->id().value);
-      n->Start();
-      OnNode(n->id(), [](Replica&) {});
-    }
+    if (!n->alive()) StartNode(n->id());
   }
   for (Client& c : clients_) {
     if (!c.op) c.stopped = true;
@@ -533,7 +582,7 @@ void World::Complete(Client& c, Outcome outcome, const kv::ApplyResult* result) 
 
 RunResult World::Run() {
   for (auto& n : nodes_) {
-    n->Start();
+    StartNode(n->id());
     ScheduleTick(n->id());
   }
   for (Client& c : clients_) {
@@ -556,6 +605,10 @@ RunResult World::Run() {
     return false;
   };
   while (!failure_ && !settled() && events_.RunNext(deadline)) {
+    if (events_.size() > kPendingEventsMax) {
+      failure_ = "message storm: more than " + std::to_string(kPendingEventsMax) +
+                 " events pending (something amplifies traffic)";
+    }
   }
 
   for (auto& n : nodes_) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/replica.h"
 #include "sim/event_queue.h"
 #include "sim/fault_schedule.h"
 #include "sim/history.h"
@@ -43,6 +44,8 @@ struct SimOptions {
   // When set, these faults replace the ones drawn from the seed (network
   // loss and delay rates are still drawn). Used by RapidCheck and --schedule.
   std::optional<FaultSchedule> schedule;
+  // Fixed fault rates instead of drawn ones (each unset one is still drawn).
+  std::optional<double> drop_rate, duplicate_rate, crashes_per_sec, partitions_per_sec;
 };
 
 // The fault mix of one run, drawn from its seed.
@@ -60,6 +63,10 @@ struct FaultPlan {
   size_t inflight_msgs_max = 256;
   bool pre_vote = true;
   bool check_quorum = true;
+  SnapshotPolicy snapshots;
+  uint64_t segment_bytes_max = 64 << 10;
+  bool torn_writes = false;        // a crash may keep part of unsynced writes
+  double disk_errors_per_sec = 0;  // EIO on a sync or append
   std::string Describe() const;
 };
 FaultPlan DrawFaultPlan(Rng& rng, bool enabled);

@@ -98,8 +98,10 @@ TEST(Progress, MaybeDecrToInProbeTable) {
       {"hint at match", 3, 10, 9, 3, true, 4},
       {"hint zero", 3, 10, 9, 0, true, 4},
       {"hint zero, no match", 0, 10, 9, 0, true, 1},
-      // Degenerate probe of index 0 cannot go lower.
-      {"probe at 0", 0, 1, 0, 0, true, 1},
+      // A rejection at or below match is stale: that prefix was acknowledged
+      // in this term, so retrying it could only loop (index 0 always matches).
+      {"probe at 0", 0, 1, 0, 0, false, 1},
+      {"rejection at match", 3, 4, 3, 1, false, 4},
       // clang-format on
   };
   for (const auto& c : cases) {

@@ -29,6 +29,9 @@ struct RecordingLog final : DurableLog {
     sent_before_last_save = sent->size();
     return inner.Save(hs, entries, snap, sync);
   }
+  Status CreateSnapshot(Index index, std::string data, Index compact_to) override {
+    return inner.CreateSnapshot(index, std::move(data), compact_to);
+  }
   const Storage& storage() const override { return inner.storage(); }
 };
 
@@ -43,8 +46,9 @@ class ReplicaCluster {
       Config c;
       c.id = id;
       c.voters = voters;
-      replicas_[id.value] = std::make_unique<Replica>(c, logs_[id.value], transports_[id.value],
-                                                      std::make_unique<SplitMix64>(id.value));
+      replicas_[id.value] =
+          std::make_unique<Replica>(c, SnapshotPolicy{}, logs_[id.value], transports_[id.value],
+                                    std::make_unique<SplitMix64>(id.value));
     }
   }
   Replica& at(uint64_t id) { return *replicas_.at(id); }

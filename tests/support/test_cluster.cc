@@ -17,6 +17,66 @@ std::vector<Entry> Log(const std::vector<uint64_t>& terms) {
   return out;
 }
 
+std::vector<Entry> EntriesFrom(uint64_t first, const std::vector<uint64_t>& terms) {
+  std::vector<Entry> out;
+  for (size_t i = 0; i < terms.size(); i++) {
+    const uint64_t index = first + i;
+    out.push_back(
+        Entry{Term{terms[i]}, Index{index}, EntryType::kNormal, "e" + std::to_string(index)});
+  }
+  return out;
+}
+
+Message MakeAppend(uint64_t from, uint64_t to, uint64_t term, uint64_t prev_index,
+                   uint64_t prev_term, std::vector<Entry> entries, uint64_t commit) {
+  return Message{.type = MessageType::kAppend,
+                 .from = NodeId{from},
+                 .to = NodeId{to},
+                 .term = Term{term},
+                 .index = Index{prev_index},
+                 .log_term = Term{prev_term},
+                 .entries = std::move(entries),
+                 .commit = Index{commit}};
+}
+
+Message MakeHeartbeat(uint64_t from, uint64_t to, uint64_t term, uint64_t commit,
+                      uint64_t context) {
+  return Message{.type = MessageType::kHeartbeat,
+                 .from = NodeId{from},
+                 .to = NodeId{to},
+                 .term = Term{term},
+                 .commit = Index{commit},
+                 .context = context};
+}
+
+Message MakeVote(MessageType type, uint64_t from, uint64_t to, uint64_t term, uint64_t last_index,
+                 uint64_t last_term) {
+  return Message{.type = type,
+                 .from = NodeId{from},
+                 .to = NodeId{to},
+                 .term = Term{term},
+                 .index = Index{last_index},
+                 .log_term = Term{last_term}};
+}
+
+Message MakeResponse(MessageType type, uint64_t from, uint64_t to, uint64_t term, bool reject,
+                     uint64_t index) {
+  return Message{.type = type,
+                 .from = NodeId{from},
+                 .to = NodeId{to},
+                 .term = Term{term},
+                 .index = Index{index},
+                 .reject = reject};
+}
+
+std::vector<Message> OfType(const std::vector<Message>& msgs, MessageType type, uint64_t to) {
+  std::vector<Message> out;
+  for (const Message& m : msgs) {
+    if (m.type == type && (to == 0 || m.to == NodeId{to})) out.push_back(m);
+  }
+  return out;
+}
+
 TestCluster::TestCluster(size_t size, ClusterOptions options) : options_(options) {
   for (uint64_t id = 1; id <= size; id++) voters_.push_back(NodeId{id});
   for (NodeId id : voters_) {
@@ -84,6 +144,8 @@ void TestCluster::Handle(Peer& p) {
 void TestCluster::ProcessReadies() {
   for (auto& [id, p] : peers_) Handle(p);
 }
+
+void TestCluster::ProcessReady(uint64_t id) { Handle(peer(id)); }
 
 bool TestCluster::Reachable(NodeId from, NodeId to) const {
   return !cuts_.contains({from.value, to.value});

@@ -34,6 +34,22 @@ struct ClusterOptions {
 
 // Builds an entry list from terms: Log({1, 1, 2}) is indexes 1..3.
 std::vector<Entry> Log(const std::vector<uint64_t>& terms);
+// Entries with the given terms at consecutive indexes from first, with the
+// same payloads as Log(), so EntriesFrom(1, t) == Log(t).
+std::vector<Entry> EntriesFrom(uint64_t first, const std::vector<uint64_t>& terms);
+
+// Hand-made wire messages, for tests that step one node directly.
+Message MakeAppend(uint64_t from, uint64_t to, uint64_t term, uint64_t prev_index,
+                   uint64_t prev_term, std::vector<Entry> entries = {}, uint64_t commit = 0);
+Message MakeHeartbeat(uint64_t from, uint64_t to, uint64_t term, uint64_t commit = 0,
+                      uint64_t context = 0);
+// kVote or kPreVote from a candidate whose last entry is (last_index, last_term).
+Message MakeVote(MessageType type, uint64_t from, uint64_t to, uint64_t term, uint64_t last_index,
+                 uint64_t last_term);
+Message MakeResponse(MessageType type, uint64_t from, uint64_t to, uint64_t term,
+                     bool reject = false, uint64_t index = 0);
+// The messages of one type (optionally only those to `to`), in order.
+std::vector<Message> OfType(const std::vector<Message>& msgs, MessageType type, uint64_t to = 0);
 
 class TestCluster {
  public:
@@ -58,6 +74,8 @@ class TestCluster {
 
   // Processes every pending Ready, queueing outgoing messages.
   void ProcessReadies();
+  // Processes node id's pending Readies only (the others may hold one).
+  void ProcessReady(uint64_t id);
   // Delivers queued messages (respecting cuts and the drop filter) and
   // processes readies until nothing moves. Returns messages delivered.
   size_t Stabilize(size_t deliveries_max = 100000);

@@ -1,0 +1,320 @@
+#include "core/storage/wal.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/storage/wal_record.h"
+
+namespace raft {
+namespace {
+
+Status Corruption(const std::string& what) { return Status::Error(StatusCode::kCorruption, what); }
+
+bool ParseSegmentName(const std::string& name, uint64_t& seq, Index& first) {
+  unsigned long long s = 0, f = 0;
+  char tail = 0;
+  if (name.size() != 4 + 16 + 1 + 16 + 4) return false;
+  if (std::sscanf(name.c_str(), "wal-%16llx-%16llx.lo%c", &s, &f, &tail) != 3 || tail != 'g') {
+    return false;
+  }
+  seq = s;
+  first = Index{f};
+  return SegmentFileName(seq, first) == name;
+}
+
+// True if any valid record starts after `from`: then the damage at `from`
+// is not a torn tail but corruption in the middle of the log.
+bool ValidRecordAfter(const std::string& bytes, size_t from) {
+  for (size_t pos = from; pos + kWalRecordHeaderBytes <= bytes.size(); pos++) {
+    if (DecodeRecord(bytes, pos).error == DecodeError::kNone) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string SegmentFileName(uint64_t seq, Index first_index) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "wal-%016llx-%016llx.log", static_cast<unsigned long long>(seq),
+                static_cast<unsigned long long>(first_index.value));
+  return buf;
+}
+
+Wal::Wal(FileSystem& fs, WalOptions options)
+    : fs_(fs), options_(std::move(options)), snapshots_(fs, options_.dir) {}
+
+Result<std::unique_ptr<Wal>> Wal::Open(FileSystem& fs, const WalOptions& options) {
+  std::unique_ptr<Wal> wal(new Wal(fs, options));
+  Status s = wal->Recover();
+  if (!s.ok()) return s;
+  return wal;
+}
+
+Status Wal::Recover() {
+  Status s = fs_.CreateDir(options_.dir);
+  if (!s.ok()) return s;
+  Result<std::optional<Snapshot>> snap = snapshots_.Open();
+  if (!snap.ok()) return snap.status();
+  Index base;
+  if (snap.value()) {
+    base = snap.value()->meta.index;
+    s = cache_.ApplySnapshot(*snap.value());
+    if (!s.ok()) return s;
+    recovery_.snapshot_index = base;
+  }
+
+  Result<std::vector<std::string>> names = fs_.List(options_.dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& n : names.value()) {
+    Segment seg{0, Index{}, n};
+    if (ParseSegmentName(n, seg.seq, seg.first_index)) segments_.push_back(seg);
+  }
+  std::sort(segments_.begin(), segments_.end(),
+            [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
+  for (size_t i = 1; i < segments_.size(); i++) {
+    if (segments_[i].seq != segments_[i - 1].seq + 1) {
+      char buf[160];
+      std::snprintf(buf, sizeof(buf), "missing WAL segment: expected sequence %llu after %s",
+                    static_cast<unsigned long long>(segments_[i - 1].seq + 1),
+                    segments_[i - 1].name.c_str());
+      return Corruption(Path(buf));
+    }
+  }
+
+  // Entries after the snapshot, rebuilt record by record.
+  std::vector<Entry> log;
+  Index marker;
+  for (size_t i = 0; i < segments_.size(); i++) {
+    s = ReplaySegment(segments_[i], i + 1 == segments_.size(), base, log, marker);
+    if (!s.ok()) return s;
+  }
+  recovery_.segments = segments_.size();
+  if (marker > base) {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf),
+                  "the log records a snapshot at index %llu but the newest snapshot file "
+                  "covers only %llu",
+                  static_cast<unsigned long long>(marker.value),
+                  static_cast<unsigned long long>(base.value));
+    return Corruption(options_.dir + ": " + buf);
+  }
+  cache_.Append(log);
+  cache_.SetHardState(hard_state_);
+
+  // A segment whose header never became durable (crash while creating it)
+  // is empty after truncation: drop it and start a fresh one.
+  if (!segments_.empty()) {
+    Result<std::string> last = fs_.ReadFile(Path(segments_.back().name));
+    if (last.ok() && last.value().empty()) {
+      s = fs_.Remove(Path(segments_.back().name));
+      if (!s.ok()) return s;
+      segments_.pop_back();
+    }
+  }
+  if (segments_.empty()) return StartSegment();
+  Result<std::unique_ptr<WritableFile>> f = fs_.OpenAppend(Path(segments_.back().name));
+  if (!f.ok()) return f.status();
+  active_ = std::move(f).value();
+  return Status::Ok();
+}
+
+Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector<Entry>& log,
+                          Index& marker) {
+  const std::string path = Path(seg.name);
+  Result<std::string> read = fs_.ReadFile(path);
+  if (!read.ok()) return read.status();
+  const std::string& bytes = read.value();
+  size_t offset = 0;
+  auto corrupt = [&](const std::string& what) {
+    return Corruption(path + ": record at offset " + std::to_string(offset) + ": " + what);
+  };
+  while (offset < bytes.size()) {
+    DecodeResult r = DecodeRecord(bytes, offset);
+    if (r.error != DecodeError::kNone) {
+      // A record cut off by the end of the file can only be a torn write.
+      // Otherwise look for valid data past the damaged record (not inside
+      // it: a payload may itself contain record-shaped bytes).
+      const bool cut_off =
+          r.error == DecodeError::kTruncatedHeader || r.error == DecodeError::kTruncatedPayload;
+      const size_t resume = r.error == DecodeError::kBadLength ? offset + 1 : offset + r.size;
+      if (last && (cut_off || !ValidRecordAfter(bytes, resume))) {
+        // A crash mid-write: nothing after this point was ever acknowledged.
+        Status s = fs_.Truncate(path, offset);
+        if (!s.ok()) return s;
+        recovery_.truncated_bytes = bytes.size() - offset;
+        recovery_.truncated_segment = seg.name;
+        break;
+      }
+      char buf[128];
+      std::snprintf(buf, sizeof(buf), "%s (stored crc %08x, computed %08x)",
+                    DecodeErrorName(r.error), r.crc_expected, r.crc_found);
+      return corrupt(std::string(buf) + (last ? ", followed by valid records"
+                                              : ", in a segment that is not the last"));
+    }
+    const WalRecord& rec = r.record;
+    if (offset == 0) {
+      const SegmentHeader& h = rec.header;
+      if (rec.type != WalRecordType::kSegmentHeader) return corrupt("expected a segment header");
+      if (h.magic != kWalMagic) return corrupt("bad magic: not a WAL segment");
+      if (h.version != kWalVersion) {
+        return corrupt("unsupported WAL version " + std::to_string(h.version) + " (expected " +
+                       std::to_string(kWalVersion) + ")");
+      }
+      if (h.seq != seg.seq || h.first_index != seg.first_index) {
+        return corrupt("segment header does not match the file name");
+      }
+    } else {
+      switch (rec.type) {
+        case WalRecordType::kSegmentHeader:
+          return corrupt("unexpected segment header");
+        case WalRecordType::kEntry: {
+          const Entry& e = rec.entry;
+          if (e.index <= base) break;  // covered by the snapshot
+          const Index next = base + (log.size() + 1);
+          if (e.index > next) {
+            return corrupt("gap in the log: expected index <= " + std::to_string(next.value) +
+                           ", found " + std::to_string(e.index.value));
+          }
+          log.resize(Distance(base, e.index) - 1);  // an overwrite truncates
+          log.push_back(e);
+          break;
+        }
+        case WalRecordType::kHardState:
+          hard_state_ = rec.hard_state;
+          break;
+        case WalRecordType::kSnapshot:
+          marker = std::max(marker, rec.snapshot_index);
+          if (rec.snapshot_replaces_log) log.clear();
+          break;
+      }
+    }
+    offset += r.size;
+    recovery_.records++;
+  }
+  return Status::Ok();
+}
+
+Status Wal::Fail(Status s) {
+  failed_ = Status::Error(StatusCode::kIoError,
+                          "wal: " + s.message() + " (the log accepts no more writes)");
+  return *failed_;
+}
+
+Status Wal::Write(const std::string& bytes, bool sync) {
+  if (failed_) return *failed_;
+  Status s = active_->Append(bytes);
+  if (!s.ok()) return Fail(s);
+  if (sync) {
+    s = active_->Sync();
+    if (!s.ok()) return Fail(s);
+  }
+  return Status::Ok();
+}
+
+Status Wal::StartSegment() {
+  if (failed_) return *failed_;
+  if (active_) {
+    Status s = active_->Sync();
+    if (s.ok()) s = active_->Close();
+    if (!s.ok()) return Fail(s);
+    active_.reset();
+  }
+  const Segment seg{segments_.empty() ? 1 : segments_.back().seq + 1, cache_.LastIndex().Next(),
+                    ""};
+  const std::string name = SegmentFileName(seg.seq, seg.first_index);
+  Result<std::unique_ptr<WritableFile>> f = fs_.Create(Path(name));
+  if (!f.ok()) return Fail(f.status());
+  if (options_.preallocate_bytes > 0) (void)f.value()->Preallocate(options_.preallocate_bytes);
+  // Each segment restates the hard state and newest snapshot, so deleting
+  // older segments never loses them.
+  std::string head;
+  EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersion, seg.seq, seg.first_index}, head);
+  if (!hard_state_.IsEmpty()) EncodeHardState(hard_state_, head);
+  Result<Snapshot> snap = cache_.GetSnapshot();
+  if (snap.ok() && !snap.value().IsEmpty()) {
+    EncodeSnapshotMarker(snap.value().meta.index, snap.value().meta.term, false, head);
+  }
+  Status s = f.value()->Append(head);
+  if (s.ok()) s = f.value()->Sync();
+  if (s.ok()) s = fs_.SyncDir(options_.dir);
+  if (!s.ok()) return Fail(s);
+  segments_.push_back(Segment{seg.seq, seg.first_index, name});
+  active_ = std::move(f).value();
+  return Status::Ok();
+}
+
+Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<Entry>& entries,
+                 const Snapshot& snapshot, bool sync) {
+  if (failed_) return *failed_;
+  if (!snapshot.IsEmpty()) {
+    Status s = SaveReceivedSnapshot(snapshot);
+    if (!s.ok()) return s;
+  }
+  if (!entries.empty() && active_->Size() >= options_.segment_bytes_max) {
+    Status s = StartSegment();
+    if (!s.ok()) return s;
+  }
+  std::string buf;
+  for (const Entry& e : entries) EncodeEntry(e, buf);
+  if (hard_state) EncodeHardState(*hard_state, buf);
+  if (!buf.empty()) {
+    Status s = Write(buf, sync);
+    if (!s.ok()) return s;
+  }
+  cache_.Append(entries);
+  if (hard_state) {
+    hard_state_ = *hard_state;
+    cache_.SetHardState(*hard_state);
+  }
+  return Status::Ok();
+}
+
+Status Wal::SaveReceivedSnapshot(const Snapshot& snapshot) {
+  Status s = snapshots_.Save(snapshot);
+  if (!s.ok()) return Fail(s);
+  std::string buf;
+  EncodeSnapshotMarker(snapshot.meta.index, snapshot.meta.term, true, buf);
+  s = Write(buf, true);
+  if (!s.ok()) return s;
+  s = cache_.ApplySnapshot(snapshot);
+  if (!s.ok()) return s;
+  return RemoveSegmentsBelow(snapshot.meta.index);
+}
+
+Status Wal::CreateSnapshot(Index index, std::string data, Index compact_to) {
+  if (failed_) return *failed_;
+  Result<Term> term = cache_.TermAt(index);
+  if (!term.ok()) return term.status();
+  Snapshot snap;
+  snap.meta = SnapshotMeta{index, term.value(), cache_.GetInitialState().voters};
+  snap.data = std::move(data);
+  Status s = snapshots_.Save(snap);
+  if (!s.ok()) return Fail(s);
+  std::string buf;
+  EncodeSnapshotMarker(index, term.value(), false, buf);
+  s = Write(buf, true);
+  if (!s.ok()) return s;
+  s = cache_.CreateSnapshot(index, std::move(snap.data), compact_to);
+  if (!s.ok()) return s;
+  return RemoveSegmentsBelow(std::min(compact_to, index));
+}
+
+Status Wal::RemoveSegmentsBelow(Index compact_to) {
+  // Every entry written to segment i precedes segment i+1's first index.
+  size_t removable = 0;
+  while (removable + 1 < segments_.size() &&
+         segments_[removable + 1].first_index.Prev() <= compact_to) {
+    removable++;
+  }
+  if (removable == 0) return Status::Ok();
+  for (size_t i = 0; i < removable; i++) {
+    Status s = fs_.Remove(Path(segments_[i].name));
+    if (!s.ok()) return Fail(s);
+  }
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<long>(removable));
+  Status s = fs_.SyncDir(options_.dir);
+  if (!s.ok()) return Fail(s);
+  return Status::Ok();
+}
+
+}  // namespace raft

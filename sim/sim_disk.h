@@ -1,0 +1,71 @@
+// SimDisk: the simulated world's FileSystem, with the failure modes of a
+// real disk under a crash-prone process:
+//
+//   - appended bytes are volatile until Sync(); Crash() keeps only the
+//     synced prefix of each file, plus (when tearing) a random prefix of the
+//     unsynced tail, so the last write may survive torn;
+//   - created, renamed and removed names are volatile until SyncDir(); a
+//     crash reverts the directory to its last synced state;
+//   - I/O errors on demand: the next sync or append fails with EIO, and a
+//     capacity limit makes appends fail with ENOSPC.
+//
+// Files are inodes shared between names, as on POSIX, so a rename followed
+// by a crash without SyncDir brings back the old name with the same data.
+//
+// Threading: single-threaded (one simulated node's event loop).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/rng.h"
+#include "core/storage/file_system.h"
+
+namespace raft::sim {
+
+class SimDisk final : public FileSystem {
+ public:
+  explicit SimDisk(std::unique_ptr<Rng> rng) : rng_(std::move(rng)) {}
+
+  Status CreateDir(const std::string& dir) override;
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> OpenAppend(const std::string& path) override;
+  Result<std::string> ReadFile(const std::string& path) override;
+  Status Truncate(const std::string& path, uint64_t size) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Remove(const std::string& path) override;
+  Result<std::vector<std::string>> List(const std::string& dir) override;
+  bool Exists(const std::string& path) override { return names_.contains(path); }
+  Status SyncDir(const std::string& dir) override;
+
+  // Loses everything not yet synced; with tear, keeps a random prefix of
+  // each file's unsynced tail.
+  void Crash(bool tear);
+  void FailNextSync() { fail_next_sync_ = true; }
+  void FailNextAppend() { fail_next_append_ = true; }
+  // Appends that would grow the disk past this many bytes fail (ENOSPC).
+  void SetCapacity(uint64_t bytes) { capacity_bytes_ = bytes; }
+  uint64_t UsedBytes() const;
+
+  struct Inode {
+    std::string data;
+    size_t synced_bytes = 0;  // Invariant: <= data.size()
+  };
+
+ private:
+  friend class SimFile;
+  Status CheckAppend(size_t bytes);
+  Status CheckSync();
+
+  std::unique_ptr<Rng> rng_;
+  std::map<std::string, std::shared_ptr<Inode>> names_;         // what a reader sees now
+  std::map<std::string, std::shared_ptr<Inode>> synced_names_;  // what survives a crash
+  std::map<std::string, bool> dirs_;
+  bool fail_next_sync_ = false;
+  bool fail_next_append_ = false;
+  uint64_t capacity_bytes_ = UINT64_MAX;
+};
+
+}  // namespace raft::sim
