@@ -6,8 +6,11 @@
 //   raft-sim --seed S --trace    prints every event of the run
 //
 // Exit status: 0 when every run passed, 1 when any failed, 2 on bad flags.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -15,6 +18,24 @@
 #include "sim/simulation.h"
 
 namespace {
+
+// The seed being run, for the crash handler: an assertion failure aborts the
+// process, and a sweep must still say which seed did it.
+volatile sig_atomic_t g_seed_running = 0;
+uint64_t g_seed = 0;
+char g_replay_prefix[512];
+
+void OnFatalSignal(int sig) {
+  if (g_seed_running) {
+    char buf[700];
+    const int n =
+        std::snprintf(buf, sizeof(buf), "raft-sim: seed %llu crashed (signal %d)\n  replay: %s\n",
+                      static_cast<unsigned long long>(g_seed), sig, g_replay_prefix);
+    if (n > 0) (void)!write(STDERR_FILENO, buf, static_cast<size_t>(n));
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
 
 using raft::sim::RunResult;
 using raft::sim::SimOptions;
@@ -110,8 +131,19 @@ int main(int argc, char** argv) {
     f.sim.schedule = parsed.value();
   }
 
+  std::signal(SIGABRT, OnFatalSignal);
+  std::signal(SIGSEGV, OnFatalSignal);
+  auto run = [&f](uint64_t seed) {
+    g_seed = seed;
+    std::snprintf(g_replay_prefix, sizeof(g_replay_prefix), "%s", ReplayCommand(f, seed).c_str());
+    g_seed_running = 1;
+    RunResult r = raft::sim::RunSimulation(seed, f.sim);
+    g_seed_running = 0;
+    return r;
+  };
+
   if (f.seeds == 0) {
-    const RunResult r = raft::sim::RunSimulation(f.seed, f.sim);
+    const RunResult r = run(f.seed);
     PrintRun(r);
     if (!r.ok) std::printf("  replay: %s --trace\n", ReplayCommand(f, r.seed).c_str());
     return r.ok ? 0 : 1;
@@ -122,7 +154,7 @@ int main(int argc, char** argv) {
   double sim_seconds = 0;
   for (uint64_t i = 0; i < f.seeds; i++) {
     const uint64_t seed = f.start + i;
-    const RunResult r = raft::sim::RunSimulation(seed, f.sim);
+    const RunResult r = run(seed);
     sim_seconds += r.end_us / 1e6;
     if (!r.ok) {
       failed++;

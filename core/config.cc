@@ -14,7 +14,8 @@ Status Config::Validate() const {
   if (inflight_msgs_max == 0) {
     return Status::Error(StatusCode::kInvalidArgument, "inflight_msgs_max must be positive");
   }
-  if (append_bytes_max == 0 || committed_bytes_per_ready_max == 0) {
+  if (append_bytes_max == 0 || committed_bytes_per_ready_max == 0 ||
+      snapshot_chunk_bytes_max == 0) {
     return Status::Error(StatusCode::kInvalidArgument, "byte limits must be positive");
   }
   return Status::Ok();

@@ -24,7 +24,8 @@ struct Config {
   Index applied;
   uint64_t append_bytes_max = 1 << 20;  // per AppendEntries message
   uint64_t committed_bytes_per_ready_max = 4 << 20;
-  size_t inflight_msgs_max = 256;  // per follower window
+  size_t inflight_msgs_max = 256;               // per follower window
+  uint64_t snapshot_chunk_bytes_max = 1 << 20;  // InstallSnapshot chunk size
 
   Status Validate() const;
 };

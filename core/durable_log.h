@@ -22,8 +22,10 @@ class DurableLog {
   virtual Status Save(const std::optional<HardState>& hard_state, const std::vector<Entry>& entries,
                       const Snapshot& snapshot, bool sync) = 0;
   // Records a snapshot of the state machine taken at index (already applied
-  // here) and discards log entries up to compact_to.
-  virtual Status CreateSnapshot(Index index, std::string data, Index compact_to) = 0;
+  // here) under the given membership, and discards log entries up to
+  // compact_to.
+  virtual Status CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::string data,
+                                Index compact_to) = 0;
   // The read view Raft is built on; reflects everything saved.
   virtual const Storage& storage() const = 0;
 };
@@ -32,7 +34,9 @@ class MemoryDurableLog final : public DurableLog {
  public:
   Status Save(const std::optional<HardState>& hard_state, const std::vector<Entry>& entries,
               const Snapshot& snapshot, bool sync) override;
-  Status CreateSnapshot(Index index, std::string data, Index compact_to) override {
+  Status CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::string data,
+                        Index compact_to) override {
+    storage_.SetVoters(voters);
     return storage_.CreateSnapshot(index, std::move(data), compact_to);
   }
   const Storage& storage() const override { return storage_; }

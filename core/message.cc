@@ -42,6 +42,8 @@ const char* MessageTypeName(MessageType type) {
       return "HeartbeatResp";
     case MessageType::kSnapshot:
       return "Snapshot";
+    case MessageType::kSnapshotResp:
+      return "SnapshotResp";
     case MessageType::kTimeoutNow:
       return "TimeoutNow";
   }
@@ -55,7 +57,8 @@ bool IsLocalMessage(MessageType type) {
 
 bool IsResponseMessage(MessageType type) {
   return type == MessageType::kAppendResp || type == MessageType::kVoteResp ||
-         type == MessageType::kPreVoteResp || type == MessageType::kHeartbeatResp;
+         type == MessageType::kPreVoteResp || type == MessageType::kHeartbeatResp ||
+         type == MessageType::kSnapshotResp;
 }
 
 }  // namespace raft

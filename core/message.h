@@ -75,7 +75,8 @@ enum class MessageType : uint8_t {
   kPreVoteResp,
   kHeartbeat,  // empty AppendEntries carrying only commit and read context
   kHeartbeatResp,
-  kSnapshot,    // InstallSnapshot RPC
+  kSnapshot,  // InstallSnapshot RPC: one chunk of a snapshot
+  kSnapshotResp,
   kTimeoutNow,  // leadership transfer: start an election immediately
 };
 const char* MessageTypeName(MessageType type);
@@ -108,7 +109,13 @@ struct Message {
   // kHeartbeat / kHeartbeatResp: ReadIndex round identifier, echoed back.
   uint64_t context = 0;
 
-  Snapshot snapshot;  // kSnapshot only
+  // kSnapshot: snapshot.meta names the snapshot and snapshot.data holds the
+  // chunk [snapshot_offset, snapshot_offset + size) of snapshot_total_bytes.
+  // kSnapshotResp: index is the snapshot's index and snapshot_offset the
+  // number of bytes the follower holds (the next offset it expects).
+  Snapshot snapshot;
+  uint64_t snapshot_offset = 0;
+  uint64_t snapshot_total_bytes = 0;
 };
 
 }  // namespace raft

@@ -70,6 +70,8 @@ void Progress::BecomeSnapshot(Index snapshot_index) {
   state_ = ProgressState::kSnapshot;
   probe_sent_ = false;
   pending_snapshot_ = snapshot_index;
+  snapshot_offset_ = 0;
+  snapshot_stalled_beats_ = 0;
   inflights_.Reset();
 }
 

@@ -44,6 +44,12 @@ class Progress {
   Index next() const { return next_; }
   ProgressState state() const { return state_; }
   Index pending_snapshot() const { return pending_snapshot_; }
+  // Snapshot state: bytes of the pending snapshot the follower holds.
+  uint64_t snapshot_offset() const { return snapshot_offset_; }
+  void set_snapshot_offset(uint64_t offset) { snapshot_offset_ = offset; }
+  // Heartbeats answered since the transfer last made progress.
+  int snapshot_stalled_beats() const { return snapshot_stalled_beats_; }
+  void set_snapshot_stalled_beats(int beats) { snapshot_stalled_beats_ = beats; }
   Inflights& inflights() { return inflights_; }
   bool recent_active() const { return recent_active_; }
   void set_recent_active(bool active) { recent_active_ = active; }
@@ -56,6 +62,8 @@ class Progress {
   ProgressState state_ = ProgressState::kProbe;
   bool probe_sent_ = false;
   Index pending_snapshot_;
+  uint64_t snapshot_offset_ = 0;
+  int snapshot_stalled_beats_ = 0;
   bool recent_active_ = false;  // heard from since the last CheckQuorum
   Inflights inflights_;
 };

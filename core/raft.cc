@@ -42,6 +42,7 @@ void Raft::Reset(Term term) {
   progress_.clear();
   read_only_.Reset();
   reads_waiting_for_commit_.clear();
+  outgoing_snapshot_.reset();
 }
 
 void Raft::ResetRandomizedElectionTimeout() {
@@ -258,7 +259,7 @@ Status Raft::StepFollower(const Message& m) {
     case MessageType::kSnapshot:
       election_elapsed_ = 0;
       leader_ = m.from;
-      HandleSnapshot(m);
+      HandleSnapshotChunk(m);
       break;
     case MessageType::kTimeoutNow:
       if (Promotable()) Campaign(false);  // the leader asked us to take over
@@ -283,7 +284,7 @@ Status Raft::StepCandidate(const Message& m) {
       break;
     case MessageType::kSnapshot:
       BecomeFollower(m.term, m.from);
-      HandleSnapshot(m);
+      HandleSnapshotChunk(m);
       break;
     default:
       if (m.type != my_resp) break;
@@ -337,11 +338,49 @@ void Raft::HandleHeartbeat(const Message& m) {
   Send(Message{.type = MessageType::kHeartbeatResp, .to = m.from, .context = m.context});
 }
 
-void Raft::HandleSnapshot(const Message& m) {
-  Message resp{.type = MessageType::kAppendResp, .to = m.from};
-  if (log_.Restore(m.snapshot)) {
-    voters_ = m.snapshot.meta.voters;
-    std::sort(voters_.begin(), voters_.end());
+void Raft::HandleSnapshotChunk(const Message& m) {
+  const SnapshotMeta& meta = m.snapshot.meta;
+  auto respond = [&](uint64_t held, bool reject) {
+    Send(Message{.type = MessageType::kSnapshotResp,
+                 .to = m.from,
+                 .index = meta.index,
+                 .reject = reject,
+                 .snapshot_offset = held});
+  };
+  IncomingSnapshot* in = incoming_snapshot_ ? &*incoming_snapshot_ : nullptr;
+  const bool same = in != nullptr && in->term == m.term && in->meta == meta &&
+                    in->total_bytes == m.snapshot_total_bytes;
+  if (!same) {
+    incoming_snapshot_.reset();
+    if (meta.index <= log_.committed()) {
+      // Already covered: tell the leader where we are instead.
+      Send(Message{.type = MessageType::kAppendResp, .to = m.from, .index = log_.committed()});
+      return;
+    }
+    if (m.snapshot_offset != 0) return respond(0, true);  // restart from the top
+    incoming_snapshot_ = IncomingSnapshot{m.term, meta, m.snapshot_total_bytes, {}};
+    in = &*incoming_snapshot_;
+  }
+  const uint64_t held = in->data.size();
+  const uint64_t chunk = m.snapshot.data.size();
+  if (m.snapshot_offset > held || m.snapshot_offset + chunk > in->total_bytes) {
+    return respond(held, true);  // a gap or an overrun: resume from what we hold
+  }
+  if (m.snapshot_offset + chunk > held) {
+    in->data.append(m.snapshot.data, held - m.snapshot_offset, std::string::npos);
+  }
+  if (in->data.size() < in->total_bytes) return respond(in->data.size(), false);
+  Snapshot full{in->meta, std::move(in->data)};
+  incoming_snapshot_.reset();
+  InstallSnapshot(full, m.from);
+}
+
+void Raft::InstallSnapshot(const Snapshot& snapshot, NodeId from) {
+  Message resp{.type = MessageType::kAppendResp, .to = from};
+  if (log_.Restore(snapshot)) {
+    // Membership is static: voters come from the configuration, so the
+    // snapshot's copy (recorded for the inspector and for future membership
+    // changes) is not adopted here.
     resp.index = log_.LastIndex();
   } else {
     resp.index = log_.committed();
@@ -373,6 +412,9 @@ Status Raft::StepLeader(const Message& m) {
     case MessageType::kHeartbeatResp:
       HandleHeartbeatResponse(m);
       break;
+    case MessageType::kSnapshotResp:
+      HandleSnapshotResponse(m);
+      break;
     default:
       break;
   }
@@ -397,10 +439,11 @@ void Raft::HandleAppendResponse(const Message& m) {
     return;
   }
   const bool was_paused = pr.IsPaused();
-  if (!pr.MaybeUpdate(m.index)) {
-    if (was_paused && !pr.IsPaused()) SendAppend(m.from);
-    return;
-  }
+  // An ack at exactly match still answers a probe (e.g. the one sent right
+  // after a snapshot install): without this the follower would stay paused
+  // until the next heartbeat.
+  const bool probe_answered = pr.state() == ProgressState::kProbe && m.index == pr.match();
+  if (!pr.MaybeUpdate(m.index) && !probe_answered) return;
   switch (pr.state()) {
     case ProgressState::kProbe:
       pr.BecomeReplicate();
@@ -433,7 +476,16 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
   if (pr.state() == ProgressState::kReplicate && pr.inflights().Full()) {
     pr.inflights().FreeFirstOne();
   }
-  if (pr.match() < log_.LastIndex()) SendAppend(m.from);
+  if (pr.state() == ProgressState::kSnapshot) {
+    // A chunk (or its answer) may be lost: resend after two quiet heartbeats.
+    pr.set_snapshot_stalled_beats(pr.snapshot_stalled_beats() + 1);
+    if (pr.snapshot_stalled_beats() >= 2) {
+      pr.set_snapshot_stalled_beats(0);
+      SendSnapshotChunk(m.from, pr);
+    }
+  } else if (pr.match() < log_.LastIndex()) {
+    SendAppend(m.from);
+  }
   if (m.context == 0) return;
   for (ReadState& rs : read_only_.Ack(m.context, m.from, Quorum())) {
     read_states_.push_back(rs);
@@ -519,11 +571,42 @@ bool Raft::SendSnapshot(NodeId to, Progress& pr) {
   Result<Snapshot> snap = log_.GetSnapshot();
   RAFT_ASSERT_MSG(snap.ok() && !snap.value().IsEmpty(),
                   "entries are compacted, so a snapshot must exist");
-  pr.BecomeSnapshot(snap.value().meta.index);
-  Message m{.type = MessageType::kSnapshot, .to = to};
-  m.snapshot = std::move(snap).value();
-  Send(std::move(m));
+  if (!outgoing_snapshot_ || outgoing_snapshot_->meta != snap.value().meta) {
+    outgoing_snapshot_ = std::move(snap).value();
+  }
+  pr.BecomeSnapshot(outgoing_snapshot_->meta.index);
+  SendSnapshotChunk(to, pr);
   return true;
+}
+
+void Raft::SendSnapshotChunk(NodeId to, Progress& pr) {
+  RAFT_ASSERT(pr.state() == ProgressState::kSnapshot);
+  RAFT_ASSERT_MSG(outgoing_snapshot_, "a leader in a snapshot transfer holds the snapshot");
+  // A newer snapshot replaced the one this transfer started with (another
+  // follower's transfer fetched it): restart with the newer one.
+  if (outgoing_snapshot_->meta.index != pr.pending_snapshot()) {
+    pr.BecomeSnapshot(outgoing_snapshot_->meta.index);
+  }
+  const std::string& data = outgoing_snapshot_->data;
+  const uint64_t offset = std::min<uint64_t>(pr.snapshot_offset(), data.size());
+  Message m{.type = MessageType::kSnapshot, .to = to};
+  m.snapshot.meta = outgoing_snapshot_->meta;
+  m.snapshot.data = data.substr(offset, config_.snapshot_chunk_bytes_max);
+  m.snapshot_offset = offset;
+  m.snapshot_total_bytes = data.size();
+  Send(std::move(m));
+}
+
+void Raft::HandleSnapshotResponse(const Message& m) {
+  Progress& pr = progress_.at(m.from);
+  if (pr.state() != ProgressState::kSnapshot || m.index != pr.pending_snapshot()) return;
+  pr.set_snapshot_offset(m.snapshot_offset);
+  pr.set_snapshot_stalled_beats(0);
+  // The last chunk is answered by an AppendResp once installed, not here.
+  if (m.snapshot_offset < outgoing_snapshot_->data.size() || m.reject ||
+      outgoing_snapshot_->meta.index != pr.pending_snapshot()) {
+    SendSnapshotChunk(m.from, pr);
+  }
 }
 
 bool Raft::QuorumActive() {

@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/config.h"
@@ -99,7 +100,8 @@ class Raft {
   // Follower-side handlers.
   void HandleAppend(const Message& m);
   void HandleHeartbeat(const Message& m);
-  void HandleSnapshot(const Message& m);
+  void HandleSnapshotChunk(const Message& m);
+  void InstallSnapshot(const Snapshot& snapshot, NodeId from);
 
   // Leader-side handlers and senders.
   void HandleAppendResponse(const Message& m);
@@ -112,7 +114,11 @@ class Raft {
   // nothing was sent (allow_empty false and no new entries).
   bool SendAppend(NodeId to, bool allow_empty = true);
   void SendHeartbeat(NodeId to, uint64_t context);
+  // Starts a snapshot transfer to a follower that needs compacted entries.
   bool SendSnapshot(NodeId to, Progress& pr);
+  // Sends the chunk at the follower's acknowledged offset.
+  void SendSnapshotChunk(NodeId to, Progress& pr);
+  void HandleSnapshotResponse(const Message& m);
   bool QuorumActive();
   bool CommittedInCurrentTerm() const;
   void ReleasePendingReads();
@@ -140,6 +146,19 @@ class Raft {
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_election_ticks_ = 0;
+
+  // Leader: the snapshot being streamed to followers, read once per
+  // transfer instead of once per chunk.
+  std::optional<Snapshot> outgoing_snapshot_;
+  // Follower: the chunks received so far of one leader's snapshot. Volatile
+  // on purpose: a restart or a new leader restarts the transfer cleanly.
+  struct IncomingSnapshot {
+    Term term;
+    SnapshotMeta meta;
+    uint64_t total_bytes = 0;
+    std::string data;
+  };
+  std::optional<IncomingSnapshot> incoming_snapshot_;
 
   ReadOnly read_only_;
   std::vector<uint64_t> reads_waiting_for_commit_;  // before first commit in term

@@ -102,7 +102,7 @@ Status Replica::MaybeSnapshot() {
   RAFT_ASSERT(kv_.applied() == applied);
   const Index compact_to =
       applied.value > policy_.keep_entries ? applied - policy_.keep_entries : Index{};
-  Status s = log_.CreateSnapshot(applied, kv_.Serialize(), compact_to);
+  Status s = log_.CreateSnapshot(applied, node_.raft().voters(), kv_.Serialize(), compact_to);
   if (!s.ok()) return s;
   snapshot_index_ = applied;
   return Status::Ok();

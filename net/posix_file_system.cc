@@ -14,15 +14,24 @@ namespace {
 
 const char* ErrnoName(int err) {
   switch (err) {
-    case ENOSPC: return "ENOSPC";
-    case EIO: return "EIO";
-    case ENOENT: return "ENOENT";
-    case EACCES: return "EACCES";
-    case EROFS: return "EROFS";
-    case EEXIST: return "EEXIST";
-    case EDQUOT: return "EDQUOT";
-    case ENOTDIR: return "ENOTDIR";
-    default: return "errno";
+    case ENOSPC:
+      return "ENOSPC";
+    case EIO:
+      return "EIO";
+    case ENOENT:
+      return "ENOENT";
+    case EACCES:
+      return "EACCES";
+    case EROFS:
+      return "EROFS";
+    case EEXIST:
+      return "EEXIST";
+    case EDQUOT:
+      return "EDQUOT";
+    case ENOTDIR:
+      return "ENOTDIR";
+    default:
+      return "errno";
   }
 }
 

@@ -45,6 +45,7 @@ class SimDisk final : public FileSystem {
   void Crash(bool tear);
   void FailNextSync() { fail_next_sync_ = true; }
   void FailNextAppend() { fail_next_append_ = true; }
+  void ClearFaults() { fail_next_sync_ = fail_next_append_ = false; }
   // Appends that would grow the disk past this many bytes fail (ENOSPC).
   void SetCapacity(uint64_t bytes) { capacity_bytes_ = bytes; }
   uint64_t UsedBytes() const;

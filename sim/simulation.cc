@@ -19,7 +19,12 @@ std::string FaultPlan::Describe() const {
   os << "drop=" << network.drop_rate << " dup=" << network.duplicate_rate
      << " delay=" << network.delay_min_us << ".." << network.delay_max_us
      << "us slow=" << network.slow_rate << " crash/s=" << crashes_per_sec
-     << " partition/s=" << partitions_per_sec << " drift=" << drift_max;
+     << " partition/s=" << partitions_per_sec << " drift=" << drift_max << " torn=" << torn_writes
+     << " disk_errors/s=" << disk_errors_per_sec << "\n  knobs: append_bytes=" << append_bytes_max
+     << " inflight=" << inflight_msgs_max << " prevote=" << pre_vote
+     << " checkquorum=" << check_quorum << " snapshot_every=" << snapshots.every_entries
+     << " keep=" << snapshots.keep_entries << " segment=" << segment_bytes_max
+     << " chunk=" << snapshot_chunk_bytes_max;
   return os.str();
 }
 
@@ -27,6 +32,20 @@ FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
   FaultPlan p;
   p.network.delay_min_us = Between(rng, 50, 500);
   p.network.delay_max_us = p.network.delay_min_us + Between(rng, 100, 5000);
+  // Protocol and storage knobs vary even without faults.
+  constexpr uint64_t kAppendBytes[] = {1, 200, 4096, 1 << 20};
+  constexpr size_t kInflight[] = {1, 4, 256};
+  constexpr uint64_t kSnapshotEvery[] = {0, 20, 200, 2000};
+  constexpr uint64_t kKeep[] = {0, 5, 100};
+  constexpr uint64_t kChunk[] = {64, 1024, 1 << 20};
+  p.append_bytes_max = kAppendBytes[rng.Uniform(4)];
+  p.inflight_msgs_max = kInflight[rng.Uniform(3)];
+  p.pre_vote = Chance(rng, 0.75);
+  p.check_quorum = Chance(rng, 0.75);
+  p.snapshots.every_entries = kSnapshotEvery[rng.Uniform(4)];
+  p.snapshots.keep_entries = kKeep[rng.Uniform(3)];
+  p.segment_bytes_max = Chance(rng, 0.5) ? 4096 : 64 << 10;
+  p.snapshot_chunk_bytes_max = kChunk[rng.Uniform(3)];
   if (!enabled) return p;
   // Each fault is switched on with probability 1/2, at a rate drawn from a
   // range, so seeds explore very different mixes (swarm testing).
@@ -42,18 +61,6 @@ FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
   p.partitions_per_sec = maybe(0.05, 1.0);
   p.partition_max_us = Between(rng, 100'000, 3'000'000);
   p.drift_max = maybe(0.0, 0.1);
-  constexpr uint64_t kAppendBytes[] = {1, 200, 4096, 1 << 20};
-  constexpr size_t kInflight[] = {1, 4, 256};
-  p.append_bytes_max = kAppendBytes[rng.Uniform(4)];
-  p.inflight_msgs_max = kInflight[rng.Uniform(3)];
-  p.pre_vote = Chance(rng, 0.75);
-  p.check_quorum = Chance(rng, 0.75);
-  constexpr uint64_t kSnapshotEvery[] = {0, 20, 200, 2000};
-  constexpr uint64_t kKeep[] = {0, 5, 100};
-  p.snapshots.every_entries = kSnapshotEvery[rng.Uniform(4)];
-  p.snapshots.keep_entries = kKeep[rng.Uniform(3)];
-  p.segment_bytes_max = Chance(rng, 0.5) ? 4096 : 64 << 10;
-  if (!enabled) return p;
   p.torn_writes = Chance(rng, 0.5);
   p.disk_errors_per_sec = maybe(0.01, 0.3);
   return p;
@@ -235,6 +242,7 @@ World::World(uint64_t seed, const SimOptions& options)
     c.inflight_msgs_max = plan_.inflight_msgs_max;
     c.pre_vote = plan_.pre_vote;
     c.check_quorum = plan_.check_quorum;
+    c.snapshot_chunk_bytes_max = plan_.snapshot_chunk_bytes_max;
     SimNodeOptions node_options;
     node_options.snapshots = plan_.snapshots;
     node_options.segment_bytes_max = plan_.segment_bytes_max;
@@ -428,6 +436,7 @@ void World::StartLiveness() {
   network_->set_faults(calm);
   for (auto& n : nodes_) {
     n->DisarmCrash();
+    n->disk().ClearFaults();
     if (!n->alive()) StartNode(n->id());
   }
   for (Client& c : clients_) {
@@ -594,16 +603,31 @@ RunResult World::Run() {
   events_.At(options_.chaos_us, [this] { StartLiveness(); });
 
   const SimTime deadline = options_.chaos_us + options_.liveness_budget_us;
-  auto settled = [this] {
-    if (!liveness_) return false;
+  // Liveness: clients are done, a leader exists, and every node has caught
+  // up with it (committed and applied everything it committed). Returns
+  // what is still missing, or nothing once settled.
+  auto unsettled = [this]() -> std::optional<std::string> {
+    if (!liveness_) return "chaos phase";
     for (const Client& c : clients_) {
-      if (!c.stopped || c.op) return false;
+      if (!c.stopped || c.op)
+        return "client " + std::to_string(c.index) + " has an unfinished operation";
     }
+    const NodeId leader = CurrentLeader();
+    if (leader.IsNone()) return std::string("no leader");
+    const Index commit = node(leader).replica().node().raft().log().committed();
     for (auto& n : nodes_) {
-      if (n->alive() && n->replica().role() == Role::kLeader) return true;
+      if (!n->alive()) return "node " + std::to_string(n->id().value) + " is down";
+      const RaftLog& log = n->replica().node().raft().log();
+      if (log.committed() != commit || log.applied() != commit) {
+        return "node " + std::to_string(n->id().value) + " has committed " +
+               std::to_string(log.committed().value) + " and applied " +
+               std::to_string(log.applied().value) + " of the leader's " +
+               std::to_string(commit.value);
+      }
     }
-    return false;
+    return std::nullopt;
   };
+  auto settled = [&unsettled] { return !unsettled().has_value(); };
   while (!failure_ && !settled() && events_.RunNext(deadline)) {
     if (events_.size() > kPendingEventsMax) {
       failure_ = "message storm: more than " + std::to_string(kPendingEventsMax) +
@@ -619,8 +643,8 @@ RunResult World::Run() {
   r.seed = seed_;
   if (!failure_ && !settled()) {
     std::ostringstream os;
-    os << "liveness: no leader or unfinished operations " << options_.liveness_budget_us / 1000
-       << " ms after faults healed";
+    os << "liveness: " << options_.liveness_budget_us / 1000
+       << " ms after faults healed: " << unsettled().value_or("?");
     failure_ = os.str();
   }
   if (!failure_) {

@@ -22,8 +22,8 @@ bool ParseSegmentName(const std::string& name, uint64_t& seq, Index& first) {
   return SegmentFileName(seq, first) == name;
 }
 
-// True if any valid record starts after `from`: then the damage at `from`
-// is not a torn tail but corruption in the middle of the log.
+// True if any valid record starts at or after `from`: then damage before
+// `from` is not a torn tail but corruption in the middle of the log.
 bool ValidRecordAfter(const std::string& bytes, size_t from) {
   for (size_t pos = from; pos + kWalRecordHeaderBytes <= bytes.size(); pos++) {
     if (DecodeRecord(bytes, pos).error == DecodeError::kNone) return true;
@@ -77,7 +77,7 @@ Status Wal::Recover() {
       std::snprintf(buf, sizeof(buf), "missing WAL segment: expected sequence %llu after %s",
                     static_cast<unsigned long long>(segments_[i - 1].seq + 1),
                     segments_[i - 1].name.c_str());
-      return Corruption(Path(buf));
+      return Corruption(options_.dir + ": " + buf);
     }
   }
 
@@ -102,7 +102,8 @@ Status Wal::Recover() {
   cache_.SetHardState(hard_state_);
 
   // A segment whose header never became durable (crash while creating it)
-  // is empty after truncation: drop it and start a fresh one.
+  // is empty after truncation: drop it (appends continue in the previous
+  // segment, or in a fresh one when none is left).
   if (!segments_.empty()) {
     Result<std::string> last = fs_.ReadFile(Path(segments_.back().name));
     if (last.ok() && last.value().empty()) {
@@ -131,13 +132,14 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
   while (offset < bytes.size()) {
     DecodeResult r = DecodeRecord(bytes, offset);
     if (r.error != DecodeError::kNone) {
-      // A record cut off by the end of the file can only be a torn write.
-      // Otherwise look for valid data past the damaged record (not inside
-      // it: a payload may itself contain record-shaped bytes).
-      const bool cut_off =
-          r.error == DecodeError::kTruncatedHeader || r.error == DecodeError::kTruncatedPayload;
-      const size_t resume = r.error == DecodeError::kBadLength ? offset + 1 : offset + r.size;
-      if (last && (cut_off || !ValidRecordAfter(bytes, resume))) {
+      // The checksum does not cover the length field, so the damaged
+      // record's extent cannot be trusted: one flipped length bit makes a
+      // record in the middle look cut off by the end of the file, or
+      // swallow the records after it. Damage is a torn tail only if no
+      // valid record starts anywhere after its first byte. (The price: a
+      // torn record whose payload embeds a byte-exact valid record is
+      // reported as corruption instead of truncated; never the reverse.)
+      if (last && !ValidRecordAfter(bytes, offset + 1)) {
         // A crash mid-write: nothing after this point was ever acknowledged.
         Status s = fs_.Truncate(path, offset);
         if (!s.ok()) return s;
@@ -169,7 +171,14 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
           return corrupt("unexpected segment header");
         case WalRecordType::kEntry: {
           const Entry& e = rec.entry;
-          if (e.index <= base) break;  // covered by the snapshot
+          // Replayed as the cache took it when saved: ignored if a snapshot
+          // already covered it, else it truncated every entry after it,
+          // including any past a snapshot taken since.
+          if (e.index <= marker) break;
+          if (e.index <= base) {
+            log.clear();
+            break;
+          }
           const Index next = base + (log.size() + 1);
           if (e.index > next) {
             return corrupt("gap in the log: expected index <= " + std::to_string(next.value) +
@@ -281,12 +290,13 @@ Status Wal::SaveReceivedSnapshot(const Snapshot& snapshot) {
   return RemoveSegmentsBelow(snapshot.meta.index);
 }
 
-Status Wal::CreateSnapshot(Index index, std::string data, Index compact_to) {
+Status Wal::CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::string data,
+                           Index compact_to) {
   if (failed_) return *failed_;
   Result<Term> term = cache_.TermAt(index);
   if (!term.ok()) return term.status();
   Snapshot snap;
-  snap.meta = SnapshotMeta{index, term.value(), cache_.GetInitialState().voters};
+  snap.meta = SnapshotMeta{index, term.value(), voters};
   snap.data = std::move(data);
   Status s = snapshots_.Save(snap);
   if (!s.ok()) return Fail(s);
@@ -294,6 +304,7 @@ Status Wal::CreateSnapshot(Index index, std::string data, Index compact_to) {
   EncodeSnapshotMarker(index, term.value(), false, buf);
   s = Write(buf, true);
   if (!s.ok()) return s;
+  cache_.SetVoters(voters);
   s = cache_.CreateSnapshot(index, std::move(snap.data), compact_to);
   if (!s.ok()) return s;
   return RemoveSegmentsBelow(std::min(compact_to, index));

@@ -54,7 +54,8 @@ class Wal final : public DurableLog {
 
   Status Save(const std::optional<HardState>& hard_state, const std::vector<Entry>& entries,
               const Snapshot& snapshot, bool sync) override;
-  Status CreateSnapshot(Index index, std::string data, Index compact_to) override;
+  Status CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::string data,
+                        Index compact_to) override;
   const Storage& storage() const override { return cache_; }
 
   const WalRecoveryInfo& recovery() const { return recovery_; }

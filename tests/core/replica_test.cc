@@ -29,8 +29,9 @@ struct RecordingLog final : DurableLog {
     sent_before_last_save = sent->size();
     return inner.Save(hs, entries, snap, sync);
   }
-  Status CreateSnapshot(Index index, std::string data, Index compact_to) override {
-    return inner.CreateSnapshot(index, std::move(data), compact_to);
+  Status CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::string data,
+                        Index compact_to) override {
+    return inner.CreateSnapshot(index, voters, std::move(data), compact_to);
   }
   const Storage& storage() const override { return inner.storage(); }
 };

@@ -95,6 +95,7 @@ std::unique_ptr<RawNode> TestCluster::MakeNode(uint64_t id, Peer& p) {
   c.check_quorum = options_.check_quorum;
   c.inflight_msgs_max = options_.inflight_msgs_max;
   c.append_bytes_max = options_.append_bytes_max;
+  c.snapshot_chunk_bytes_max = options_.snapshot_chunk_bytes_max;
   c.committed_bytes_per_ready_max = options_.committed_bytes_per_ready_max;
   if (!p.applied.empty()) c.applied = p.applied.back().index;
   return std::make_unique<RawNode>(c, p.storage,

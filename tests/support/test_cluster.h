@@ -30,6 +30,7 @@ struct ClusterOptions {
   size_t inflight_msgs_max = 256;
   uint64_t append_bytes_max = 1 << 20;  // 1 makes every Append carry one entry
   uint64_t committed_bytes_per_ready_max = 4 << 20;
+  uint64_t snapshot_chunk_bytes_max = 1 << 20;
 };
 
 // Builds an entry list from terms: Log({1, 1, 2}) is indexes 1..3.
