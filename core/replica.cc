@@ -76,6 +76,7 @@ Status Replica::Drain() {
       s = kv_.Restore(rd.snapshot.data);
       RAFT_ASSERT_MSG(s.ok(), "leader sent a snapshot image that does not restore");
       snapshot_index_ = rd.snapshot.meta.index;
+      bytes_since_snapshot_ = 0;
     }
     for (const Entry& e : rd.committed_entries) ApplyEntry(e);
     for (const ReadState& rs : rd.read_states) {
@@ -96,19 +97,22 @@ Status Replica::Drain() {
 
 Status Replica::MaybeSnapshot() {
   const Index applied = node_.raft().log().applied();
-  if (policy_.every_entries == 0 || Distance(snapshot_index_, applied) < policy_.every_entries) {
-    return Status::Ok();
-  }
+  const bool by_entries =
+      policy_.every_entries > 0 && Distance(snapshot_index_, applied) >= policy_.every_entries;
+  const bool by_bytes = policy_.every_bytes > 0 && bytes_since_snapshot_ >= policy_.every_bytes;
+  if (!by_entries && !by_bytes) return Status::Ok();
   RAFT_ASSERT(kv_.applied() == applied);
   const Index compact_to =
       applied.value > policy_.keep_entries ? applied - policy_.keep_entries : Index{};
   Status s = log_.CreateSnapshot(applied, node_.raft().voters(), kv_.Serialize(), compact_to);
   if (!s.ok()) return s;
   snapshot_index_ = applied;
+  bytes_since_snapshot_ = 0;
   return Status::Ok();
 }
 
 void Replica::ApplyEntry(const Entry& e) {
+  bytes_since_snapshot_ += e.data.size();
   kv::ApplyResult result;  // a no-op "succeeds" with an empty result
   if (e.type == EntryType::kNormal) {
     Result<kv::Command> cmd = kv::Decode(e.data);

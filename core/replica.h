@@ -31,7 +31,10 @@ namespace raft {
 
 // When the Replica snapshots its state machine and compacts the log.
 struct SnapshotPolicy {
-  uint64_t every_entries = 10'000;  // applied entries between snapshots (0: never)
+  // A snapshot is taken once either limit is passed since the last one; 0
+  // disables that limit (both 0: never).
+  uint64_t every_entries = 10'000;  // applied entries between snapshots
+  uint64_t every_bytes = 64 << 20;  // applied entry payload bytes between snapshots
   uint64_t keep_entries = 1'000;    // log tail kept below a snapshot for laggards
 };
 
@@ -93,6 +96,7 @@ class Replica {
   std::vector<PendingRead> reads_waiting_apply_;
   uint64_t next_read_id_ = 1;
   Index snapshot_index_;  // newest snapshot of the state machine
+  uint64_t bytes_since_snapshot_ = 0;
 };
 
 }  // namespace raft

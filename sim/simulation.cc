@@ -22,7 +22,8 @@ std::string FaultPlan::Describe() const {
      << " partition/s=" << partitions_per_sec << " drift=" << drift_max << " torn=" << torn_writes
      << " disk_errors/s=" << disk_errors_per_sec << "\n  knobs: append_bytes=" << append_bytes_max
      << " inflight=" << inflight_msgs_max << " prevote=" << pre_vote
-     << " checkquorum=" << check_quorum << " snapshot_every=" << snapshots.every_entries
+     << " checkquorum=" << check_quorum << " snapshot_every=" << snapshots.every_entries << "/"
+     << snapshots.every_bytes << "B"
      << " keep=" << snapshots.keep_entries << " segment=" << segment_bytes_max
      << " chunk=" << snapshot_chunk_bytes_max;
   return os.str();
@@ -43,6 +44,8 @@ FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
   p.pre_vote = Chance(rng, 0.75);
   p.check_quorum = Chance(rng, 0.75);
   p.snapshots.every_entries = kSnapshotEvery[rng.Uniform(4)];
+  constexpr uint64_t kSnapshotBytes[] = {0, 4096, 1 << 20};
+  p.snapshots.every_bytes = kSnapshotBytes[rng.Uniform(3)];
   p.snapshots.keep_entries = kKeep[rng.Uniform(3)];
   p.segment_bytes_max = Chance(rng, 0.5) ? 4096 : 64 << 10;
   p.snapshot_chunk_bytes_max = kChunk[rng.Uniform(3)];

@@ -189,5 +189,36 @@ TEST(Replica, OverwrittenProposalFailsWithDropped) {
   EXPECT_EQ(c.at(1).state_machine().Get("won"), "y");
 }
 
+TEST(Replica, SnapshotsOnceAppliedBytesPassTheLimit) {
+  MemoryDurableLog log;
+  std::deque<Message> queue;
+  QueueTransport transport;
+  transport.queue = &queue;
+  Config c;
+  c.id = NodeId{1};
+  c.voters = {NodeId{1}};
+  SnapshotPolicy policy;
+  policy.every_entries = 0;  // bytes only
+  policy.every_bytes = 1000;
+  policy.keep_entries = 0;
+  Replica r(c, policy, log, transport, std::make_unique<SplitMix64>(1));
+  r.Campaign();
+  ASSERT_TRUE(r.Drain().ok());
+  for (int i = 0; i < 3; i++) {
+    r.Propose(Put("k" + std::to_string(i), std::string(300, 'v')),
+              [](const Status&, const kv::ApplyResult&, Index) {});
+    ASSERT_TRUE(r.Drain().ok());
+  }
+  EXPECT_TRUE(log.storage().GetSnapshot().value().IsEmpty()) << "900 bytes: not yet";
+  r.Propose(Put("k3", std::string(300, 'v')), [](const Status&, const kv::ApplyResult&, Index) {});
+  ASSERT_TRUE(r.Drain().ok());
+  const Snapshot snap = log.storage().GetSnapshot().value();
+  EXPECT_EQ(snap.meta.index, Index{5}) << "no-op + four puts";
+  EXPECT_EQ(snap.meta.voters, std::vector<NodeId>{NodeId{1}});
+  kv::KvStateMachine restored;
+  ASSERT_TRUE(restored.Restore(snap.data).ok());
+  EXPECT_EQ(restored.Digest(), r.state_machine().Digest());
+}
+
 }  // namespace
 }  // namespace raft
