@@ -1,55 +1,11 @@
 #include "core/kv/command.h"
 
+#include "core/byte_codec.h"
+
 namespace raft::kv {
 namespace {
 
 constexpr uint8_t kVersion = 1;
-
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutBytes(std::string& out, const std::string& s) {
-  PutU32(out, static_cast<uint32_t>(s.size()));
-  out += s;
-}
-
-// Bounds-checked reader: every read fails cleanly on truncated input.
-class Reader {
- public:
-  explicit Reader(const std::string& s) : s_(s) {}
-  bool U8(uint8_t& v) {
-    if (pos_ + 1 > s_.size()) return false;
-    v = static_cast<uint8_t>(s_[pos_++]);
-    return true;
-  }
-  bool U32(uint32_t& v) { return Uint(v, 4); }
-  bool U64(uint64_t& v) { return Uint(v, 8); }
-  bool Bytes(std::string& v) {
-    uint32_t n = 0;
-    if (!U32(n) || n > s_.size() - pos_) return false;
-    v.assign(s_, pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool AtEnd() const { return pos_ == s_.size(); }
-
- private:
-  template <typename T>
-  bool Uint(T& v, size_t n) {
-    if (pos_ + n > s_.size()) return false;
-    v = 0;
-    for (size_t i = 0; i < n; i++) {
-      v |= static_cast<T>(static_cast<uint8_t>(s_[pos_ + i])) << (8 * i);
-    }
-    pos_ += n;
-    return true;
-  }
-  const std::string& s_;
-  size_t pos_ = 0;
-};
 
 }  // namespace
 
@@ -82,7 +38,7 @@ std::string Encode(const Command& c) {
 }
 
 Result<Command> Decode(const std::string& bytes) {
-  Reader r(bytes);
+  ByteReader r(bytes);
   Command c;
   uint8_t version = 0, op = 0, flags = 0;
   if (!r.U8(version) || version != kVersion) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/byte_codec.h"
 #include "core/storage/crc32c.h"
 
 namespace raft {
@@ -10,40 +11,6 @@ namespace {
 constexpr uint64_t kSnapMagic = 0x31504e5354464152ULL;  // "RAFTSNP1"
 constexpr uint32_t kSnapVersion = 1;
 constexpr uint32_t kVotersMax = 1024;
-
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-class Reader {
- public:
-  explicit Reader(const std::string& s, size_t end) : s_(s), end_(end) {}
-  bool Uint(uint64_t& v, int n) {
-    if (end_ - pos_ < static_cast<size_t>(n)) return false;
-    v = 0;
-    for (int i = 0; i < n; i++) {
-      v |= static_cast<uint64_t>(static_cast<uint8_t>(s_[pos_ + static_cast<size_t>(i)]))
-           << (8 * i);
-    }
-    pos_ += static_cast<size_t>(n);
-    return true;
-  }
-  bool Bytes(std::string& v, uint64_t n) {
-    if (end_ - pos_ < n) return false;
-    v.assign(s_, pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool AtEnd() const { return pos_ == end_; }
-
- private:
-  const std::string& s_;
-  size_t end_;
-  size_t pos_ = 0;
-};
 
 Status Corrupt(const std::string& why) {
   return Status::Error(StatusCode::kCorruption, "snapshot file: " + why);
@@ -81,34 +48,31 @@ std::string EncodeSnapshotFile(const Snapshot& s) {
 Result<Snapshot> DecodeSnapshotFile(const std::string& bytes) {
   if (bytes.size() < 4) return Corrupt("shorter than a checksum");
   const size_t body = bytes.size() - 4;
-  uint64_t crc = 0;
-  Reader tail(bytes, bytes.size());
-  std::string skip;
-  (void)tail.Bytes(skip, body);
-  (void)tail.Uint(crc, 4);
+  const auto stored = static_cast<uint32_t>(LoadUint(bytes, body, 4));
   const uint32_t actual = Crc32c(std::string_view(bytes).substr(0, body));
-  if (actual != crc) {
+  if (actual != stored) {
     char buf[96];
-    std::snprintf(buf, sizeof(buf), "checksum mismatch (stored %08x, computed %08x)",
-                  static_cast<unsigned>(crc), actual);
+    std::snprintf(buf, sizeof(buf), "checksum mismatch (stored %08x, computed %08x)", stored,
+                  actual);
     return Corrupt(buf);
   }
-  Reader r(bytes, body);
-  uint64_t magic = 0, version = 0, index = 0, term = 0, voters = 0, len = 0;
-  if (!r.Uint(magic, 8) || magic != kSnapMagic) return Corrupt("bad magic");
-  if (!r.Uint(version, 4) || version != kSnapVersion) return Corrupt("unsupported version");
-  if (!r.Uint(index, 8) || !r.Uint(term, 8) || !r.Uint(voters, 4) || voters > kVotersMax) {
+  ByteReader r(std::string_view(bytes).substr(0, body));
+  uint64_t magic = 0, index = 0, term = 0, len = 0;
+  uint32_t version = 0, voters = 0;
+  if (!r.U64(magic) || magic != kSnapMagic) return Corrupt("bad magic");
+  if (!r.U32(version) || version != kSnapVersion) return Corrupt("unsupported version");
+  if (!r.U64(index) || !r.U64(term) || !r.U32(voters) || voters > kVotersMax) {
     return Corrupt("bad header");
   }
   Snapshot s;
   s.meta.index = Index{index};
   s.meta.term = Term{term};
-  for (uint64_t i = 0; i < voters; i++) {
+  for (uint32_t i = 0; i < voters; i++) {
     uint64_t v = 0;
-    if (!r.Uint(v, 8)) return Corrupt("truncated voter list");
+    if (!r.U64(v)) return Corrupt("truncated voter list");
     s.meta.voters.push_back(NodeId{v});
   }
-  if (!r.Uint(len, 8) || !r.Bytes(s.data, len) || !r.AtEnd()) return Corrupt("bad data length");
+  if (!r.U64(len) || !r.Raw(s.data, len) || !r.AtEnd()) return Corrupt("bad data length");
   return s;
 }
 

@@ -1,26 +1,12 @@
 #include "core/storage/wal_record.h"
 
+#include "core/byte_codec.h"
 #include "core/storage/crc32c.h"
 
 namespace raft {
 namespace {
 
-void PutU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; i++) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t GetUint(std::string_view d, size_t pos, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; i++) {
-    v |= static_cast<uint64_t>(static_cast<uint8_t>(d[pos + static_cast<size_t>(i)])) << (8 * i);
-  }
-  return v;
-}
-
-// Frames payload (which starts with a placeholder-free body) as a record.
+// Frames a payload as a record: length, checksum, type, payload.
 void Frame(WalRecordType type, std::string_view payload, std::string& out) {
   RAFT_ASSERT_MSG(payload.size() <= kWalRecordBytesMax, "WAL record over the size limit");
   std::string typed;
@@ -107,8 +93,8 @@ DecodeResult DecodeRecord(std::string_view data, size_t offset) {
     r.error = DecodeError::kTruncatedHeader;
     return r;
   }
-  const auto length = static_cast<uint32_t>(GetUint(data, offset, 4));
-  r.crc_expected = static_cast<uint32_t>(GetUint(data, offset + 4, 4));
+  const auto length = static_cast<uint32_t>(LoadUint(data, offset, 4));
+  r.crc_expected = static_cast<uint32_t>(LoadUint(data, offset + 4, 4));
   if (length > kWalRecordBytesMax) {
     r.error = DecodeError::kBadLength;
     return r;
@@ -133,30 +119,30 @@ DecodeResult DecodeRecord(std::string_view data, size_t offset) {
     case WalRecordType::kSegmentHeader:
       ok = p.size() == 28;
       if (ok) {
-        r.record.header = SegmentHeader{GetUint(p, 0, 8), static_cast<uint32_t>(GetUint(p, 8, 4)),
-                                        GetUint(p, 12, 8), Index{GetUint(p, 20, 8)}};
+        r.record.header = SegmentHeader{LoadUint(p, 0, 8), static_cast<uint32_t>(LoadUint(p, 8, 4)),
+                                        LoadUint(p, 12, 8), Index{LoadUint(p, 20, 8)}};
       }
       break;
     case WalRecordType::kEntry:
       ok = p.size() >= 17 && static_cast<uint8_t>(p[16]) <= 1;
       if (ok) {
         r.record.entry =
-            Entry{Term{GetUint(p, 0, 8)}, Index{GetUint(p, 8, 8)},
+            Entry{Term{LoadUint(p, 0, 8)}, Index{LoadUint(p, 8, 8)},
                   static_cast<EntryType>(static_cast<uint8_t>(p[16])), std::string(p.substr(17))};
       }
       break;
     case WalRecordType::kHardState:
       ok = p.size() == 24;
       if (ok) {
-        r.record.hard_state =
-            HardState{Term{GetUint(p, 0, 8)}, NodeId{GetUint(p, 8, 8)}, Index{GetUint(p, 16, 8)}};
+        r.record.hard_state = HardState{Term{LoadUint(p, 0, 8)}, NodeId{LoadUint(p, 8, 8)},
+                                        Index{LoadUint(p, 16, 8)}};
       }
       break;
     case WalRecordType::kSnapshot:
       ok = p.size() == 17 && static_cast<uint8_t>(p[16]) <= 1;
       if (ok) {
-        r.record.snapshot_index = Index{GetUint(p, 0, 8)};
-        r.record.snapshot_term = Term{GetUint(p, 8, 8)};
+        r.record.snapshot_index = Index{LoadUint(p, 0, 8)};
+        r.record.snapshot_term = Term{LoadUint(p, 8, 8)};
         r.record.snapshot_replaces_log = p[16] == 1;
       }
       break;
