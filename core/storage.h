@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -71,7 +72,8 @@ class MemoryStorage final : public Storage {
   HardState hard_state_;
   std::vector<NodeId> voters_;
   Snapshot snapshot_;
-  std::vector<Entry> entries_;  // Invariant: non-empty, contiguous indexes
+  // A deque: appends never move old entries and compaction pops the front.
+  std::deque<Entry> entries_;  // Invariant: non-empty, contiguous indexes
 };
 
 // Serialized size used for byte limits: payload plus a fixed overhead.

@@ -23,11 +23,11 @@ for batch in 1 16 64 256; do
           --benchmark_format=json 2>/dev/null |
         awk -F: '/"syncs_per_s"/ {gsub(/[ ,]/, "", $2); print $2; exit}')
     f=$(fio --name=sync --directory="$work" --rw=write --bs="$bytes" --size=64m --fdatasync=1 \
-          --runtime=3 --time_based --output-format=terse 2>/dev/null | awk -F';' '{print $8}')
+          --runtime=3 --time_based --output-format=terse 2>/dev/null | awk -F';' '{print $49}')
     wal+=("$w"); raw+=("$f")
     echo "progress: batch=$batch run=$run wal_syncs_per_s=$w fio_iops=$f" >&2
   done
-  w=$(printf '%s\n' "${wal[@]}" | median)
+  w=$(printf "%s\n" "${wal[@]}" | median | xargs printf "%.0f")
   f=$(printf '%s\n' "${raw[@]}" | median)
   ratio=$(awk -v w="$w" -v f="$f" 'BEGIN {printf "%.2f", (f > 0) ? w / f : 0}')
   echo "bench-storage: batch=$batch write_bytes=$bytes wal_syncs_per_s=$w wal_entries_per_s=$(awk -v w="$w" -v b="$batch" 'BEGIN {printf "%.0f", w * b}') fio_syncs_per_s=$f ratio=$ratio"

@@ -8,6 +8,9 @@
 
 namespace raft {
 
+// Uses the CPU's crc32 instruction when present, else the tables.
 uint32_t Crc32c(std::string_view data, uint32_t crc = 0);
+// The table-driven version alone (tests cross-check the two).
+uint32_t Crc32cPortable(std::string_view data, uint32_t crc = 0);
 
 }  // namespace raft

@@ -8,6 +8,9 @@
 namespace raft {
 namespace {
 
+// The reused encode buffer is released after a Ready larger than this.
+constexpr size_t kEncodeBufferKeepBytes = 8 << 20;
+
 Status Corruption(const std::string& what) { return Status::Error(StatusCode::kCorruption, what); }
 
 bool ParseSegmentName(const std::string& name, uint64_t& seq, Index& first) {
@@ -263,11 +266,15 @@ Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<E
     Status s = StartSegment();
     if (!s.ok()) return s;
   }
-  std::string buf;
+  // One reused buffer: a fresh allocation per Ready costs page faults on
+  // the critical path between the client's write and its fdatasync.
+  std::string& buf = encode_buffer_;
+  buf.clear();
   for (const Entry& e : entries) EncodeEntry(e, buf);
   if (hard_state) EncodeHardState(*hard_state, buf);
   if (!buf.empty()) {
     Status s = Write(buf, sync);
+    if (buf.capacity() > kEncodeBufferKeepBytes) std::string().swap(buf);
     if (!s.ok()) return s;
   }
   cache_.Append(entries);

@@ -88,6 +88,7 @@ class Wal final : public DurableLog {
   std::vector<Segment> segments_;  // Invariant: consecutive seqs, last is active
   std::unique_ptr<WritableFile> active_;
   std::optional<Status> failed_;  // set once a write or sync failed
+  std::string encode_buffer_;     // reused by Save
   WalRecoveryInfo recovery_;
 };
 

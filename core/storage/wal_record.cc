@@ -6,16 +6,24 @@
 namespace raft {
 namespace {
 
-// Frames a payload as a record: length, checksum, type, payload.
-void Frame(WalRecordType type, std::string_view payload, std::string& out) {
-  RAFT_ASSERT_MSG(payload.size() <= kWalRecordBytesMax, "WAL record over the size limit");
-  std::string typed;
-  typed.reserve(payload.size() + 1);
-  typed.push_back(static_cast<char>(type));
-  typed.append(payload);
-  PutU32(out, static_cast<uint32_t>(payload.size()));
-  PutU32(out, Crc32c(typed));
-  out.append(typed);
+// Builds one record in place at the end of out, so each payload byte is
+// copied once: Begin reserves the header, the caller appends the payload,
+// End fills in the length and the checksum of type + payload.
+size_t BeginRecord(WalRecordType type, std::string& out) {
+  const size_t start = out.size();
+  out.append(8, '\0');  // length and crc, patched by EndRecord
+  PutU8(out, static_cast<uint8_t>(type));
+  return start;
+}
+
+void EndRecord(size_t start, std::string& out) {
+  const size_t payload = out.size() - start - kWalRecordHeaderBytes;
+  RAFT_ASSERT_MSG(payload <= kWalRecordBytesMax, "WAL record over the size limit");
+  const uint32_t crc = Crc32c(std::string_view(out).substr(start + 8));
+  std::string header;
+  PutU32(header, static_cast<uint32_t>(payload));
+  PutU32(header, crc);
+  out.replace(start, 8, header);
 }
 
 }  // namespace
@@ -53,38 +61,37 @@ const char* DecodeErrorName(DecodeError e) {
 }
 
 void EncodeSegmentHeader(const SegmentHeader& h, std::string& out) {
-  std::string p;
-  PutU64(p, h.magic);
-  PutU32(p, h.version);
-  PutU64(p, h.seq);
-  PutU64(p, h.first_index.value);
-  Frame(WalRecordType::kSegmentHeader, p, out);
+  const size_t start = BeginRecord(WalRecordType::kSegmentHeader, out);
+  PutU64(out, h.magic);
+  PutU32(out, h.version);
+  PutU64(out, h.seq);
+  PutU64(out, h.first_index.value);
+  EndRecord(start, out);
 }
 
 void EncodeEntry(const Entry& e, std::string& out) {
-  std::string p;
-  p.reserve(17 + e.data.size());
-  PutU64(p, e.term.value);
-  PutU64(p, e.index.value);
-  PutU8(p, static_cast<uint8_t>(e.type));
-  p.append(e.data);
-  Frame(WalRecordType::kEntry, p, out);
+  const size_t start = BeginRecord(WalRecordType::kEntry, out);
+  PutU64(out, e.term.value);
+  PutU64(out, e.index.value);
+  PutU8(out, static_cast<uint8_t>(e.type));
+  out.append(e.data);
+  EndRecord(start, out);
 }
 
 void EncodeHardState(const HardState& hs, std::string& out) {
-  std::string p;
-  PutU64(p, hs.term.value);
-  PutU64(p, hs.vote.value);
-  PutU64(p, hs.commit.value);
-  Frame(WalRecordType::kHardState, p, out);
+  const size_t start = BeginRecord(WalRecordType::kHardState, out);
+  PutU64(out, hs.term.value);
+  PutU64(out, hs.vote.value);
+  PutU64(out, hs.commit.value);
+  EndRecord(start, out);
 }
 
 void EncodeSnapshotMarker(Index index, Term term, bool replaces_log, std::string& out) {
-  std::string p;
-  PutU64(p, index.value);
-  PutU64(p, term.value);
-  PutU8(p, replaces_log ? 1 : 0);
-  Frame(WalRecordType::kSnapshot, p, out);
+  const size_t start = BeginRecord(WalRecordType::kSnapshot, out);
+  PutU64(out, index.value);
+  PutU64(out, term.value);
+  PutU8(out, replaces_log ? 1 : 0);
+  EndRecord(start, out);
 }
 
 DecodeResult DecodeRecord(std::string_view data, size_t offset) {

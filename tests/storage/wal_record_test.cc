@@ -273,11 +273,14 @@ TEST(Crc32c, KnownVectors) {
   EXPECT_EQ(Crc32c(std::string(32, '\0')), 0x8A9136AAu);
   EXPECT_EQ(Crc32c(std::string(32, '\xff')), 0x62A8AB43u);  // RFC 3720 B.4
   EXPECT_EQ(Crc32c(""), 0u);
+  EXPECT_EQ(Crc32cPortable("123456789"), 0xE3069283u);
+  EXPECT_EQ(Crc32cPortable(std::string(32, '\xff')), 0x62A8AB43u);
 }
 
-RC_GTEST_PROP(Crc32cProperty, SlicingBy8MatchesTheBitwiseDefinition, ()) {
+RC_GTEST_PROP(Crc32cProperty, HardwareAndSlicingBy8MatchTheBitwiseDefinition, ()) {
   const std::string data = *GenBytes();
   RC_ASSERT(Crc32c(data) == Crc32cReference(data));
+  RC_ASSERT(Crc32cPortable(data) == Crc32cReference(data));
 }
 
 RC_GTEST_PROP(Crc32cProperty, ExtendingACrcEqualsTheCrcOfTheConcatenation, ()) {
