@@ -34,8 +34,8 @@ struct SnapshotPolicy {
   // A snapshot is taken once either limit is passed since the last one; 0
   // disables that limit (both 0: never).
   uint64_t every_entries = 100'000;  // applied entries between snapshots (as etcd)
-  uint64_t every_bytes = 64 << 20;  // applied entry payload bytes between snapshots
-  uint64_t keep_entries = 5'000;    // log tail kept below a snapshot for laggards
+  uint64_t every_bytes = 64 << 20;   // applied entry payload bytes between snapshots
+  uint64_t keep_entries = 5'000;     // log tail kept below a snapshot for laggards
 };
 
 class Replica {
