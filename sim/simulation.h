@@ -21,6 +21,7 @@
 
 #include "core/replica.h"
 #include "sim/event_queue.h"
+#include "sim/fault_plan.h"
 #include "sim/fault_schedule.h"
 #include "sim/history.h"
 #include "sim/sim_network.h"
@@ -47,33 +48,6 @@ struct SimOptions {
   // Fixed fault rates instead of drawn ones (each unset one is still drawn).
   std::optional<double> drop_rate, duplicate_rate, crashes_per_sec, partitions_per_sec;
 };
-
-// The fault mix of one run, drawn from its seed.
-struct FaultPlan {
-  NetworkFaults network;
-  double crashes_per_sec = 0;
-  SimTime down_max_us = 0;
-  double partitions_per_sec = 0;
-  SimTime partition_max_us = 0;
-  double drift_max = 0;  // max relative clock-rate error per node
-  // Protocol knobs are drawn too: safety must hold for every setting, and
-  // small messages and windows reach states (partial catch-up, stalled
-  // pipelines) that the defaults hide.
-  uint64_t append_bytes_max = 1 << 20;
-  size_t inflight_msgs_max = 256;
-  bool pre_vote = true;
-  bool check_quorum = true;
-  SnapshotPolicy snapshots;
-  uint64_t segment_bytes_max = 64 << 10;
-  uint64_t snapshot_chunk_bytes_max = 1 << 20;
-  bool torn_writes = false;        // a crash may keep part of unsynced writes
-  double disk_errors_per_sec = 0;  // EIO on a sync or append
-  std::string Describe() const;
-};
-FaultPlan DrawFaultPlan(Rng& rng, bool enabled);
-// Node crashes, restarts and partitions for the chaos phase of a plan.
-// A partition action replaces the previous one.
-FaultSchedule DrawFaultSchedule(Rng& rng, const FaultPlan& plan, size_t nodes, SimTime chaos_us);
 
 struct RunResult {
   uint64_t seed = 0;
