@@ -492,7 +492,7 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
   }
 }
 
-bool Raft::AppendEntries(std::vector<Entry> entries) {
+void Raft::AppendEntries(std::vector<Entry> entries) {
   Index next = log_.LastIndex().Next();
   for (Entry& e : entries) {
     e.term = term_;
@@ -501,7 +501,6 @@ bool Raft::AppendEntries(std::vector<Entry> entries) {
   }
   log_.Append(entries);
   BroadcastAppend();
-  return true;
 }
 
 bool Raft::MaybeCommit() {
@@ -675,12 +674,8 @@ void Raft::ReportSnapshot(NodeId peer, bool success) {
   if (role_ != Role::kLeader) return;
   auto it = progress_.find(peer);
   if (it == progress_.end() || it->second.state() != ProgressState::kSnapshot) return;
-  if (!success) {
-    it->second.BecomeProbe();  // retry from scratch
-  } else {
-    it->second.BecomeProbe();
-    it->second.PauseProbe();  // wait for the follower's response
-  }
+  it->second.BecomeProbe();              // on failure, retry from scratch
+  if (success) it->second.PauseProbe();  // wait for the follower's response
 }
 
 // ---------------------------------------------------------------------------

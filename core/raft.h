@@ -106,7 +106,7 @@ class Raft {
   // Leader-side handlers and senders.
   void HandleAppendResponse(const Message& m);
   void HandleHeartbeatResponse(const Message& m);
-  bool AppendEntries(std::vector<Entry> entries);
+  void AppendEntries(std::vector<Entry> entries);
   bool MaybeCommit();
   void BroadcastAppend();
   void BroadcastHeartbeat();

@@ -67,6 +67,4 @@ class InvariantChecker {
   std::optional<std::string> violation_;
 };
 
-uint64_t HashBytes(const std::string& s);
-
 }  // namespace raft::sim

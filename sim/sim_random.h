@@ -13,14 +13,19 @@
 
 namespace raft::sim {
 
+// FNV-1a: a stable 64-bit hash of bytes (stream names, entry payloads).
+inline uint64_t Fnv1a(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+  return h;
+}
+
 class SimRandom {
  public:
   explicit SimRandom(uint64_t seed) : seed_(seed) {}
   // A fresh generator for the named stream (and an optional index).
   std::unique_ptr<SplitMix64> Stream(std::string_view name, uint64_t index = 0) const {
-    uint64_t h = 1469598103934665603ULL;
-    for (char c : name) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
-    SplitMix64 mix(seed_ ^ h ^ (index * 0x9e3779b97f4a7c15ULL));
+    SplitMix64 mix(seed_ ^ Fnv1a(name) ^ (index * 0x9e3779b97f4a7c15ULL));
     return std::make_unique<SplitMix64>(mix.Next());
   }
   uint64_t seed() const { return seed_; }

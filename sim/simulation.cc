@@ -59,6 +59,18 @@ class World {
   void StartNode(NodeId id);
   void Apply(FaultAction f);
   NodeId CurrentLeader();
+
+  // What keeps a run from being settled: liveness requires the clients to
+  // be done, a leader, and every node caught up with it (committed and
+  // applied all it committed). Checked after every event, so it builds no
+  // strings; Describe formats one for the failure message.
+  struct Blocker {
+    enum Kind { kChaos, kClient, kNoLeader, kNodeDown, kNodeBehind } kind;
+    uint64_t who = 0;
+    Index committed, applied, leader_commit;
+  };
+  std::optional<Blocker> FindBlocker();
+  static std::string Describe(const Blocker& b);
   void StartLiveness();
 
   // Clients.
@@ -474,6 +486,43 @@ void World::Complete(Client& c, Outcome outcome, const kv::ApplyResult* result) 
   events_.After(think, [this, &c] { StartOp(c); });
 }
 
+std::optional<World::Blocker> World::FindBlocker() {
+  if (!liveness_) return Blocker{Blocker::kChaos};
+  for (const Client& c : clients_) {
+    if (!c.stopped || c.op) return Blocker{Blocker::kClient, c.index};
+  }
+  const NodeId leader = CurrentLeader();
+  if (leader.IsNone()) return Blocker{Blocker::kNoLeader};
+  const Index commit = node(leader).replica().node().raft().log().committed();
+  for (auto& n : nodes_) {
+    if (!n->alive()) return Blocker{Blocker::kNodeDown, n->id().value};
+    const RaftLog& log = n->replica().node().raft().log();
+    if (log.committed() != commit || log.applied() != commit) {
+      return Blocker{Blocker::kNodeBehind, n->id().value, log.committed(), log.applied(), commit};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string World::Describe(const Blocker& b) {
+  const std::string who = std::to_string(b.who);
+  switch (b.kind) {
+    case Blocker::kChaos:
+      return "still in the chaos phase";
+    case Blocker::kClient:
+      return "client " + who + " has an unfinished operation";
+    case Blocker::kNoLeader:
+      return "no leader";
+    case Blocker::kNodeDown:
+      return "node " + who + " is down";
+    case Blocker::kNodeBehind:
+      return "node " + who + " has committed " + std::to_string(b.committed.value) +
+             " and applied " + std::to_string(b.applied.value) + " of the leader's " +
+             std::to_string(b.leader_commit.value);
+  }
+  return "?";
+}
+
 RunResult World::Run() {
   for (auto& n : nodes_) {
     StartNode(n->id());
@@ -488,32 +537,7 @@ RunResult World::Run() {
   events_.At(options_.chaos_us, [this] { StartLiveness(); });
 
   const SimTime deadline = options_.chaos_us + options_.liveness_budget_us;
-  // Liveness: clients are done, a leader exists, and every node has caught
-  // up with it (committed and applied everything it committed). Returns
-  // what is still missing, or nothing once settled.
-  auto unsettled = [this]() -> std::optional<std::string> {
-    if (!liveness_) return "chaos phase";
-    for (const Client& c : clients_) {
-      if (!c.stopped || c.op)
-        return "client " + std::to_string(c.index) + " has an unfinished operation";
-    }
-    const NodeId leader = CurrentLeader();
-    if (leader.IsNone()) return std::string("no leader");
-    const Index commit = node(leader).replica().node().raft().log().committed();
-    for (auto& n : nodes_) {
-      if (!n->alive()) return "node " + std::to_string(n->id().value) + " is down";
-      const RaftLog& log = n->replica().node().raft().log();
-      if (log.committed() != commit || log.applied() != commit) {
-        return "node " + std::to_string(n->id().value) + " has committed " +
-               std::to_string(log.committed().value) + " and applied " +
-               std::to_string(log.applied().value) + " of the leader's " +
-               std::to_string(commit.value);
-      }
-    }
-    return std::nullopt;
-  };
-  auto settled = [&unsettled] { return !unsettled().has_value(); };
-  while (!failure_ && !settled() && events_.RunNext(deadline)) {
+  while (!failure_ && FindBlocker() && events_.RunNext(deadline)) {
     if (events_.size() > kPendingEventsMax) {
       failure_ = "message storm: more than " + std::to_string(kPendingEventsMax) +
                  " events pending (something amplifies traffic)";
@@ -526,11 +550,11 @@ RunResult World::Run() {
   if (!checker_.ok() && !failure_) failure_ = checker_.violation();
   RunResult r;
   r.seed = seed_;
-  if (!failure_ && !settled()) {
-    std::ostringstream os;
-    os << "liveness: " << options_.liveness_budget_us / 1000
-       << " ms after faults healed: " << unsettled().value_or("?");
-    failure_ = os.str();
+  if (!failure_) {
+    if (const std::optional<Blocker> blocker = FindBlocker()) {
+      failure_ = "liveness: " + std::to_string(options_.liveness_budget_us / 1000) +
+                 " ms after faults healed: " + Describe(*blocker);
+    }
   }
   if (!failure_) {
     const LinearizabilityReport lin = CheckLinearizable(history_.ops());

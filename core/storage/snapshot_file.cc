@@ -16,11 +16,11 @@ Status Corrupt(const std::string& why) {
   return Status::Error(StatusCode::kCorruption, "snapshot file: " + why);
 }
 
-bool IsSnapshotName(const std::string& name) {
+}  // namespace
+
+bool IsSnapshotFileName(const std::string& name) {
   return name.size() == 5 + 16 + 1 + 16 + 5 && name.starts_with("snap-") && name.ends_with(".snap");
 }
-
-}  // namespace
 
 std::string SnapshotFileName(Index index, Term term) {
   char buf[64];
@@ -81,7 +81,7 @@ Result<std::vector<std::string>> SnapshotStore::ListFiles() {
   if (!names.ok()) return names.status();
   std::vector<std::string> out;
   for (const std::string& n : names.value()) {
-    if (IsSnapshotName(n)) out.push_back(n);  // hex names sort by index
+    if (IsSnapshotFileName(n)) out.push_back(n);  // hex names sort by index
   }
   return out;
 }

@@ -27,6 +27,8 @@ std::string EncodeSnapshotFile(const Snapshot& snapshot);
 // Fails with kCorruption naming what is wrong.
 Result<Snapshot> DecodeSnapshotFile(const std::string& bytes);
 std::string SnapshotFileName(Index index, Term term);
+// True for names of the form SnapshotFileName produces.
+bool IsSnapshotFileName(const std::string& name);
 
 class SnapshotStore {
  public:

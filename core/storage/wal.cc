@@ -13,27 +13,6 @@ constexpr size_t kEncodeBufferKeepBytes = 8 << 20;
 
 Status Corruption(const std::string& what) { return Status::Error(StatusCode::kCorruption, what); }
 
-bool ParseSegmentName(const std::string& name, uint64_t& seq, Index& first) {
-  unsigned long long s = 0, f = 0;
-  char tail = 0;
-  if (name.size() != 4 + 16 + 1 + 16 + 4) return false;
-  if (std::sscanf(name.c_str(), "wal-%16llx-%16llx.lo%c", &s, &f, &tail) != 3 || tail != 'g') {
-    return false;
-  }
-  seq = s;
-  first = Index{f};
-  return SegmentFileName(seq, first) == name;
-}
-
-// True if any valid record starts at or after `from`: then damage before
-// `from` is not a torn tail but corruption in the middle of the log.
-bool ValidRecordAfter(const std::string& bytes, size_t from) {
-  for (size_t pos = from; pos + kWalRecordHeaderBytes <= bytes.size(); pos++) {
-    if (DecodeRecord(bytes, pos).error == DecodeError::kNone) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string SegmentFileName(uint64_t seq, Index first_index) {
@@ -41,6 +20,18 @@ std::string SegmentFileName(uint64_t seq, Index first_index) {
   std::snprintf(buf, sizeof(buf), "wal-%016llx-%016llx.log", static_cast<unsigned long long>(seq),
                 static_cast<unsigned long long>(first_index.value));
   return buf;
+}
+
+bool ParseSegmentFileName(const std::string& name, uint64_t& seq, Index& first_index) {
+  unsigned long long s = 0, f = 0;
+  char tail = 0;
+  if (name.size() != 4 + 16 + 1 + 16 + 4) return false;
+  if (std::sscanf(name.c_str(), "wal-%16llx-%16llx.lo%c", &s, &f, &tail) != 3 || tail != 'g') {
+    return false;
+  }
+  seq = s;
+  first_index = Index{f};
+  return SegmentFileName(seq, first_index) == name;  // exactly the canonical form
 }
 
 Wal::Wal(FileSystem& fs, WalOptions options)
@@ -70,7 +61,7 @@ Status Wal::Recover() {
   if (!names.ok()) return names.status();
   for (const std::string& n : names.value()) {
     Segment seg{0, Index{}, n};
-    if (ParseSegmentName(n, seg.seq, seg.first_index)) segments_.push_back(seg);
+    if (ParseSegmentFileName(n, seg.seq, seg.first_index)) segments_.push_back(seg);
   }
   std::sort(segments_.begin(), segments_.end(),
             [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
@@ -142,7 +133,7 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
       // valid record starts anywhere after its first byte. (The price: a
       // torn record whose payload embeds a byte-exact valid record is
       // reported as corruption instead of truncated; never the reverse.)
-      if (last && !ValidRecordAfter(bytes, offset + 1)) {
+      if (last && !ValidRecordFrom(bytes, offset + 1)) {
         // A crash mid-write: nothing after this point was ever acknowledged.
         Status s = fs_.Truncate(path, offset);
         if (!s.ok()) return s;

@@ -93,5 +93,7 @@ class Wal final : public DurableLog {
 };
 
 std::string SegmentFileName(uint64_t seq, Index first_index);
+// The inverse: accepts exactly the names SegmentFileName produces.
+bool ParseSegmentFileName(const std::string& name, uint64_t& seq, Index& first_index);
 
 }  // namespace raft

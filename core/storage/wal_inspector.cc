@@ -10,58 +10,6 @@
 namespace raft {
 namespace {
 
-constexpr size_t kHexDigits = 16;
-constexpr size_t kSegmentNameBytes = 4 + kHexDigits + 1 + kHexDigits + 4;
-constexpr size_t kSnapshotNameBytes = 5 + kHexDigits + 1 + kHexDigits + 5;
-
-bool ParseHex(std::string_view s, uint64_t& out) {
-  RAFT_ASSERT(s.size() == kHexDigits);
-  out = 0;
-  for (const char c : s) {
-    uint64_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<uint64_t>(c - 'a' + 10);
-    } else {
-      return false;
-    }
-    out = (out << 4) | digit;
-  }
-  return true;
-}
-
-// Accepts exactly the names SegmentFileName produces, like recovery's
-// parser in wal.cc: recovery ignores every other file.
-bool ParseSegmentName(const std::string& name, uint64_t& seq, Index& first) {
-  if (name.size() != kSegmentNameBytes || !name.starts_with("wal-") || !name.ends_with(".log") ||
-      name[4 + kHexDigits] != '-') {
-    return false;
-  }
-  const std::string_view v = name;
-  uint64_t f = 0;
-  if (!ParseHex(v.substr(4, kHexDigits), seq) ||
-      !ParseHex(v.substr(5 + kHexDigits, kHexDigits), f)) {
-    return false;
-  }
-  first = Index{f};
-  return SegmentFileName(seq, first) == name;
-}
-
-// The names SnapshotStore treats as snapshot files.
-bool IsSnapshotName(const std::string& name) {
-  return name.size() == kSnapshotNameBytes && name.starts_with("snap-") && name.ends_with(".snap");
-}
-
-// As in recovery: true if any valid record starts at or after `from`, which
-// makes damage before it corruption rather than a torn tail.
-bool ValidRecordAfter(const std::string& bytes, size_t from) {
-  for (size_t pos = from; pos + kWalRecordHeaderBytes <= bytes.size(); pos++) {
-    if (DecodeRecord(bytes, pos).error == DecodeError::kNone) return true;
-  }
-  return false;
-}
-
 std::string U64(uint64_t v) { return std::to_string(v); }
 
 Result<WalSnapshotInfo> InspectSnapshot(FileSystem& fs, const std::string& dir,
@@ -154,7 +102,7 @@ class Replay {
     // As recovery: the length field is not checksummed, so the damaged
     // record's extent is untrusted; the damage is a torn tail only if no
     // valid record starts anywhere after its first byte.
-    if (last && !ValidRecordAfter(bytes, offset + 1)) {
+    if (last && !ValidRecordFrom(bytes, offset + 1)) {
       if (offset == 0) what += "; the segment would be left empty and removed";
       AddProblem(WalProblemKind::kTornTail, file, offset, what, bytes.size() - offset);
       return;
@@ -403,10 +351,10 @@ Result<WalInspection> InspectWal(FileSystem& fs, const std::string& dir,
   std::vector<std::string> snapshot_names;
   for (const std::string& n : names.value()) {
     WalSegmentInfo seg;
-    if (ParseSegmentName(n, seg.seq, seg.first_index)) {
+    if (ParseSegmentFileName(n, seg.seq, seg.first_index)) {
       seg.name = n;
       out.segments.push_back(std::move(seg));
-    } else if (IsSnapshotName(n)) {
+    } else if (IsSnapshotFileName(n)) {
       snapshot_names.push_back(n);  // hex names sort by index, oldest first
     } else if (n.ends_with(".tmp")) {
       out.tmp_files.push_back(n);

@@ -158,4 +158,11 @@ DecodeResult DecodeRecord(std::string_view data, size_t offset) {
   return r;
 }
 
+bool ValidRecordFrom(std::string_view data, size_t from) {
+  for (size_t pos = from; pos + kWalRecordHeaderBytes <= data.size(); pos++) {
+    if (DecodeRecord(data, pos).error == DecodeError::kNone) return true;
+  }
+  return false;
+}
+
 }  // namespace raft

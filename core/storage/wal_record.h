@@ -91,4 +91,8 @@ struct DecodeResult {
 };
 DecodeResult DecodeRecord(std::string_view data, size_t offset);
 
+// True if a valid record starts at any offset >= from. Recovery uses it to
+// tell a torn tail (nothing valid follows the damage) from corruption.
+bool ValidRecordFrom(std::string_view data, size_t from);
+
 }  // namespace raft

@@ -9,30 +9,10 @@
 #include <vector>
 
 #include "core/storage.h"
+#include "tests/support/entries.h"
 
 namespace raft {
 namespace {
-
-struct TI {
-  uint64_t term;
-  uint64_t index;
-};
-
-std::vector<Entry> Ents(const std::vector<TI>& tis) {
-  std::vector<Entry> out;
-  for (const TI& ti : tis) out.push_back(Entry{Term{ti.term}, Index{ti.index}});
-  return out;
-}
-
-// Entries [first, first + terms.size()) with the given terms and a payload.
-std::vector<Entry> Span(uint64_t first, const std::vector<uint64_t>& terms,
-                        const std::string& data = "") {
-  std::vector<Entry> out;
-  for (size_t i = 0; i < terms.size(); i++) {
-    out.push_back(Entry{Term{terms[i]}, Index{first + i}, EntryType::kNormal, data});
-  }
-  return out;
-}
 
 Snapshot Snap(uint64_t index, uint64_t term, std::vector<NodeId> voters = {},
               std::string data = "") {

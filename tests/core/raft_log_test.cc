@@ -19,32 +19,12 @@
 #include <vector>
 
 #include "core/progress.h"
+#include "tests/support/entries.h"
 
 namespace raft {
 namespace {
 
 constexpr uint64_t kNoLimit = UINT64_MAX;
-
-struct TI {
-  uint64_t term;
-  uint64_t index;
-};
-
-std::vector<Entry> Ents(const std::vector<TI>& tis) {
-  std::vector<Entry> out;
-  for (const TI& ti : tis) out.push_back(Entry{Term{ti.term}, Index{ti.index}});
-  return out;
-}
-
-// Entries [first, first + terms.size()) with the given terms and payload.
-std::vector<Entry> Span(uint64_t first, const std::vector<uint64_t>& terms,
-                        const std::string& data = "") {
-  std::vector<Entry> out;
-  for (size_t i = 0; i < terms.size(); i++) {
-    out.push_back(Entry{Term{terms[i]}, Index{first + i}, EntryType::kNormal, data});
-  }
-  return out;
-}
 
 // Where a snapshot sits: (index, term), in that order.
 struct SnapAt {

@@ -9,19 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/entries.h"
+
 namespace raft {
 namespace {
-
-struct TI {
-  uint64_t term;
-  uint64_t index;
-};
-
-std::vector<Entry> Ents(const std::vector<TI>& tis) {
-  std::vector<Entry> out;
-  for (const TI& ti : tis) out.push_back(Entry{Term{ti.term}, Index{ti.index}});
-  return out;
-}
 
 Snapshot Snap(uint64_t index, uint64_t term) {
   return Snapshot{SnapshotMeta{Index{index}, Term{term}, {}}, ""};

@@ -23,6 +23,7 @@
 #include "core/storage/wal.h"
 #include "core/storage/wal_record.h"
 #include "sim/sim_disk.h"
+#include "tests/support/entries.h"
 
 namespace raft {
 namespace {
@@ -30,24 +31,6 @@ namespace {
 constexpr uint64_t kSegmentBytesMax = 512;
 // The membership every locally taken snapshot records.
 const std::vector<NodeId> kVoters{NodeId{1}, NodeId{2}, NodeId{3}};
-
-Entry MakeEntry(uint64_t term, uint64_t index) {
-  return Entry{Term{term}, Index{index}, EntryType::kNormal,
-               "entry " + std::to_string(index) + " of term " + std::to_string(term)};
-}
-
-std::vector<Entry> MakeEntries(uint64_t first, uint64_t last, uint64_t term) {
-  std::vector<Entry> out;
-  for (uint64_t i = first; i <= last; i++) out.push_back(MakeEntry(term, i));
-  return out;
-}
-
-std::vector<Entry> AllEntries(const Storage& s) {
-  if (s.LastIndex() < s.FirstIndex()) return {};
-  Result<std::vector<Entry>> r = s.Entries(s.FirstIndex(), s.LastIndex().Next(), UINT64_MAX);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? r.value() : std::vector<Entry>{};
-}
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
