@@ -52,6 +52,8 @@ class Replica {
   void Tick() { node_.Tick(); }
   void Receive(const Message& m) { (void)node_.Step(m); }
   void Campaign() { node_.Campaign(); }
+  // The transport lost its connection to peer: replicate by probing again.
+  void ReportUnreachable(NodeId peer) { node_.ReportUnreachable(peer); }
   // Leader only; otherwise done is called at once with kNotLeader.
   void Propose(const kv::Command& command, ProposeDone done);
   // Linearizable read barrier: done(Ok, index) once the state machine has

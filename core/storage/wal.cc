@@ -276,6 +276,12 @@ Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<E
   return Status::Ok();
 }
 
+Status Wal::Sync() {
+  if (failed_) return *failed_;
+  Status s = active_->Sync();
+  return s.ok() ? s : Fail(s);
+}
+
 Status Wal::SaveReceivedSnapshot(const Snapshot& snapshot) {
   Status s = snapshots_.Save(snapshot);
   if (!s.ok()) return Fail(s);

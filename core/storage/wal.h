@@ -57,6 +57,9 @@ class Wal final : public DurableLog {
   Status CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::string data,
                         Index compact_to) override;
   const Storage& storage() const override { return cache_; }
+  // Makes every record written so far durable; a host calls it before a
+  // clean exit (Saves without sync leave only commit-index hints unsynced).
+  Status Sync();
 
   const WalRecoveryInfo& recovery() const { return recovery_; }
   size_t segment_count() const { return segments_.size(); }

@@ -1,0 +1,160 @@
+// raft-server: one production node of the replicated key-value store.
+//
+//   raft-server --node-id node1 --port 50051 --peers localhost:50052,localhost:50053
+//
+// Peers are host:port (their names are learned by a handshake at the first
+// start) or name=host:port. Clients use raft.KeyValueService on --port of
+// any node; see README.md.
+//
+// Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when the node
+// cannot start (port in use, data directory unwritable or another node's)
+// or storage failed while running, 2 on malformed flags.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "net/node_server.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Flags {
+  std::string node_id;
+  int port = 50051;
+  std::string peers;
+  std::string data_dir;
+  std::string listen_host = "0.0.0.0";
+  std::string advertise_host = "localhost";
+  std::string log_level = "info";
+  int heartbeat_ms = 100;
+  int election_ms = 1000;
+  size_t max_key_bytes = 64 << 10;
+  size_t max_value_bytes = 1 << 20;
+  int request_timeout_ms = 5000;
+  uint64_t snapshot_entries = 100'000;
+};
+
+void AddFlags(CLI::App& app, Flags& f) {
+  app.add_option("--node-id", f.node_id, "this node's name, e.g. node1")->required();
+  app.add_option("--port", f.port, "port for clients and peers")->check(CLI::Range(1, 65535));
+  app.add_option("--peers", f.peers, "the other members: host:port,... or name=host:port,...");
+  app.add_option("--data-dir", f.data_dir,
+                 "where the log and snapshots live (default data/<node-id>)");
+  app.add_option("--listen-host", f.listen_host, "address to bind")->capture_default_str();
+  app.add_option("--advertise-host", f.advertise_host,
+                 "host peers and clients use to reach this node")
+      ->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.add_option("--heartbeat-ms", f.heartbeat_ms, "leader heartbeat interval (one Raft tick)")
+      ->check(CLI::Range(1, 60'000))
+      ->capture_default_str();
+  app.add_option("--election-ms", f.election_ms,
+                 "election timeout; followers wait a random time in [t, 2t)")
+      ->check(CLI::Range(2, 600'000))
+      ->capture_default_str();
+  app.add_option("--max-key-bytes", f.max_key_bytes, "largest key accepted")
+      ->check(CLI::Range(1, 1 << 24))
+      ->capture_default_str();
+  app.add_option("--max-value-bytes", f.max_value_bytes, "largest value accepted")
+      ->check(CLI::Range(0, 16 << 20))
+      ->capture_default_str();
+  app.add_option("--request-timeout-ms", f.request_timeout_ms,
+                 "how long a write or read may wait before DEADLINE_EXCEEDED")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  app.add_option("--snapshot-entries", f.snapshot_entries,
+                 "applied entries between snapshots (log compaction)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
+}
+
+// Waits for SIGTERM/SIGINT (blocked in every thread) or a fatal error.
+int WaitForShutdown(const std::atomic<bool>& fatal) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  const timespec poll{0, 100'000'000};
+  while (!fatal) {
+    const int sig = sigtimedwait(&set, nullptr, &poll);
+    if (sig > 0) {
+      spdlog::info("received {}, draining and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      return kExitOk;
+    }
+  }
+  return kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"raft-server: a node of the Raft key-value store"};
+  app.failure_message(CLI::FailureMessage::help);
+  Flags f;
+  AddFlags(app, f);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return e.get_exit_code() == 0 ? code : kExitUsage;
+  }
+  raft::Result<std::vector<raft::net::PeerSpec>> peers = raft::net::ParsePeers(f.peers);
+  if (!peers.ok()) {
+    std::fprintf(stderr, "raft-server: --peers: %s\n%s", peers.status().message().c_str(),
+                 app.help().c_str());
+    return kExitUsage;
+  }
+  if (raft::Status s = raft::net::ValidateName(f.node_id); !s.ok()) {
+    std::fprintf(stderr, "raft-server: --node-id: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+
+  spdlog::set_level(spdlog::level::from_str(f.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [" + f.node_id + "] %l: %v");
+
+  // Signals are taken synchronously by the main thread; block them before
+  // any other thread exists so none of them receives one.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  raft::net::NodeServerOptions options;
+  options.name = f.node_id;
+  options.port = f.port;
+  options.peers = std::move(peers).value();
+  options.data_dir = f.data_dir.empty() ? "data/" + f.node_id : f.data_dir;
+  options.listen_host = f.listen_host;
+  options.advertise_host = f.advertise_host;
+  options.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_ms);
+  options.election_timeout = std::chrono::milliseconds(f.election_ms);
+  options.kv.key_bytes_max = f.max_key_bytes;
+  options.kv.value_bytes_max = f.max_value_bytes;
+  options.kv.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
+  options.snapshots.every_entries = f.snapshot_entries;
+
+  std::atomic<bool> fatal{false};
+  raft::net::NodeServer server(options);
+  server.on_fatal = [&fatal](const raft::Status& s) {
+    spdlog::critical("fatal: {}", s.message());
+    fatal = true;
+  };
+  if (raft::Status s = server.Start(); !s.ok()) {
+    spdlog::critical("cannot start: {}", s.message());
+    std::fprintf(stderr, "raft-server: cannot start: %s\n", s.message().c_str());
+    server.Shutdown();
+    return kExitFailure;
+  }
+  const int code = WaitForShutdown(fatal);
+  server.Shutdown();
+  return code;
+}

@@ -1,0 +1,66 @@
+// Cluster members: who the voters are, by name and address, and the numeric
+// Raft NodeId each name maps to.
+//
+// A node is started with its own name and its peers' addresses
+// (`--peers localhost:50052,localhost:50053`), or with the peers' names too
+// (`--peers node2=localhost:50052,...`). Bare addresses are resolved to names
+// by a Hello handshake at first start (see NodeServer); from then on the
+// member list lives in the data directory, so a restart needs no peer to be
+// up. The Raft id of a member is a hash of its name, so every node derives
+// the same ids without coordination; a collision is refused at start.
+//
+// Threading: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/types.h"
+
+namespace raft::net {
+
+struct Member {
+  std::string name;
+  std::string address;  // host:port that peers and clients dial
+  NodeId id;
+  friend bool operator==(const Member&, const Member&) = default;
+};
+
+// FNV-1a of the name; never 0 (0 means "nobody" to Raft).
+NodeId NodeIdForName(const std::string& name);
+
+// Accepts "host:port" with a port in 1..65535 and a non-empty host.
+Status ValidateAddress(const std::string& address);
+// A node name: 1..64 characters of [A-Za-z0-9._-].
+Status ValidateName(const std::string& name);
+
+// One entry of --peers: name is empty when it must be discovered.
+struct PeerSpec {
+  std::string name;
+  std::string address;
+};
+Result<std::vector<PeerSpec>> ParsePeers(const std::string& flag);
+
+class Membership {
+ public:
+  Membership() = default;
+  // Fails on duplicate names, addresses or ids, or when self is missing.
+  static Result<Membership> Create(std::vector<Member> members, const std::string& self);
+
+  const Member& self() const { return members_[self_]; }
+  const std::vector<Member>& members() const { return members_; }
+  const Member* Find(NodeId id) const;
+  std::vector<NodeId> ids() const;
+
+  // The data directory's members file: one "name address" line per member.
+  std::string Serialize() const;
+  static Result<Membership> Parse(const std::string& text, const std::string& self);
+
+ private:
+  std::vector<Member> members_;  // sorted by name
+  size_t self_ = 0;
+};
+
+}  // namespace raft::net

@@ -1,0 +1,78 @@
+#include "net/data_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+namespace raft::net {
+
+namespace {
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir, const std::string& node) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Status::Error(StatusCode::kIoError,
+                         "cannot create data directory " + dir + ": " + ec.message());
+  }
+  const std::string lock_path = JoinPath(dir, "LOCK");
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(lock_path, errno);
+  std::unique_ptr<DataDir> d(new DataDir(dir, fd));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    return Status::Error(
+        StatusCode::kIoError,
+        "data directory " + dir + " is in use by another process (" + lock_path + " is locked)");
+  }
+  const std::string id_path = JoinPath(dir, "node_id");
+  if (d->fs_.Exists(id_path)) {
+    Result<std::string> owner = d->fs_.ReadFile(id_path);
+    if (!owner.ok()) return owner.status();
+    if (Trimmed(owner.value()) != node) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "data directory " + dir + " belongs to node " + Trimmed(owner.value()) +
+                               ", not " + node +
+                               " (use that node's --node-id or another --data-dir)");
+    }
+  } else if (Status s = d->WriteAtomically("node_id", node + "\n"); !s.ok()) {
+    return s;
+  }
+  return d;
+}
+
+DataDir::~DataDir() { ::close(lock_fd_); }
+
+Result<std::optional<std::string>> DataDir::ReadMembers() {
+  const std::string path = JoinPath(dir_, "members");
+  if (!fs_.Exists(path)) return std::optional<std::string>();
+  Result<std::string> text = fs_.ReadFile(path);
+  if (!text.ok()) return text.status();
+  return std::optional<std::string>(std::move(text).value());
+}
+
+Status DataDir::WriteMembers(const std::string& text) { return WriteAtomically("members", text); }
+
+Status DataDir::WriteAtomically(const std::string& name, const std::string& text) {
+  const std::string tmp = JoinPath(dir_, name + ".tmp");
+  Result<std::unique_ptr<WritableFile>> f = fs_.Create(tmp);
+  if (!f.ok()) return f.status();
+  Status s = f.value()->Append(text);
+  if (s.ok()) s = f.value()->Sync();
+  if (s.ok()) s = f.value()->Close();
+  if (s.ok()) s = fs_.Rename(tmp, JoinPath(dir_, name));
+  if (s.ok()) s = fs_.SyncDir(dir_);
+  return s;
+}
+
+}  // namespace raft::net

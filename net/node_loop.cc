@@ -1,0 +1,178 @@
+#include "net/node_loop.h"
+
+#include <spdlog/spdlog.h>
+
+namespace raft::net {
+
+NodeLoop::NodeLoop(const NodeLoopOptions& options, const Membership& members)
+    : options_(options), members_(members) {}
+
+NodeLoop::~NodeLoop() { Stop(); }
+
+void NodeLoop::Start(std::unique_ptr<Wal> wal, std::unique_ptr<Replica> replica) {
+  RAFT_ASSERT(!thread_.joinable());
+  wal_ = std::move(wal);
+  replica_ = std::move(replica);
+  logged_snapshot_ = replica_->node().raft().log().FirstIndex().Prev();
+  {
+    std::lock_guard lk(mu_);
+    running_ = true;
+  }
+  Publish();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void NodeLoop::Stop() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+    running_ = false;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  // Dropping the Replica, the timers and the queued tasks releases every
+  // pending call, whose destructor answers it.
+  replica_.reset();
+  if (wal_) {
+    if (Status s = wal_->Sync(); !s.ok()) spdlog::error("final log sync failed: {}", s.message());
+  }
+  wal_.reset();
+  timers_ = {};
+  std::vector<Task> dropped;
+  std::lock_guard lk(mu_);
+  dropped.swap(client_tasks_);
+  peer_batches_.clear();
+}
+
+bool NodeLoop::Post(Task task) {
+  {
+    std::lock_guard lk(mu_);
+    if (!running_ || client_tasks_.size() >= options_.client_tasks_max) return false;
+    client_tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void NodeLoop::PostPeerMessages(std::vector<Message> messages) {
+  {
+    std::lock_guard lk(mu_);
+    if (!running_ || peer_batches_.size() >= options_.peer_batches_max) return;
+    peer_batches_.push_back(std::move(messages));
+  }
+  cv_.notify_one();
+}
+
+void NodeLoop::After(Clock::time_point at, std::function<void()> fn) {
+  timers_.push(Timer{at, timer_seq_++, std::move(fn)});
+}
+
+NodeStatus NodeLoop::status() const {
+  std::lock_guard lk(mu_);
+  return status_;
+}
+
+bool NodeLoop::running() const {
+  std::lock_guard lk(mu_);
+  return running_;
+}
+
+void NodeLoop::Run() {
+  Clock::time_point next_tick = Clock::now() + options_.tick_interval;
+  std::vector<Task> tasks;
+  std::vector<std::vector<Message>> batches;
+  while (true) {
+    {
+      std::unique_lock lk(mu_);
+      Clock::time_point wake = next_tick;
+      if (!timers_.empty()) wake = std::min(wake, timers_.top().at);
+      cv_.wait_until(lk, wake,
+                     [&] { return stop_ || !client_tasks_.empty() || !peer_batches_.empty(); });
+      if (stop_) return;
+      tasks.swap(client_tasks_);
+      batches.swap(peer_batches_);
+    }
+    // Peer traffic first: acks advance the commit index for the clients.
+    for (std::vector<Message>& batch : batches) {
+      for (const Message& m : batch) replica_->Receive(m);
+    }
+    batches.clear();
+    for (Task& t : tasks) t(*replica_);
+    tasks.clear();
+    const Clock::time_point now = Clock::now();
+    if (now >= next_tick) {
+      replica_->Tick();
+      // One tick per interval; a turn that overran (a slow fsync) does not
+      // replay the missed ticks in a burst.
+      next_tick = std::max(next_tick + options_.tick_interval, now);
+    }
+    RunTimers(now);
+    if (Status s = replica_->Drain(); !s.ok()) {
+      spdlog::critical("storage failed, stopping the node: {}", s.message());
+      {
+        std::lock_guard lk(mu_);
+        running_ = false;
+      }
+      if (on_fatal) on_fatal(s);
+      return;
+    }
+    Publish();
+  }
+}
+
+void NodeLoop::RunTimers(Clock::time_point now) {
+  while (!timers_.empty() && timers_.top().at <= now) {
+    std::function<void()> fn = std::move(const_cast<Timer&>(timers_.top()).fn);
+    timers_.pop();
+    fn();
+  }
+}
+
+void NodeLoop::Publish() {
+  const Raft& raft = replica_->node().raft();
+  NodeStatus s;
+  s.role = raft.role();
+  s.term = raft.term();
+  s.leader = raft.leader();
+  s.commit = raft.log().committed();
+  s.applied = raft.log().applied();
+  if (s.role == Role::kLeader) {
+    for (const auto& [id, pr] : raft.progress()) {
+      const bool self = id == raft.id();
+      s.peers.push_back(PeerStatus{id, self ? raft.log().LastIndex() : pr.match(),
+                                   self ? "self" : ProgressStateName(pr.state())});
+    }
+  }
+  LogTransitions(s, raft.log().FirstIndex().Prev());
+  std::lock_guard lk(mu_);
+  status_ = std::move(s);
+}
+
+// One line per significant event, never one per message.
+void NodeLoop::LogTransitions(const NodeStatus& now, Index snapshot_index) {
+  if (now.role != logged_.role || now.leader != logged_.leader) {
+    if (now.role == Role::kLeader) {
+      spdlog::info("elected leader at term {}", now.term.value);
+    } else if (logged_.role == Role::kLeader) {
+      spdlog::warn("stepped down at term {}; leader is {}", now.term.value, Name(now.leader));
+    } else if (!now.leader.IsNone()) {
+      spdlog::info("following leader {} at term {}", Name(now.leader), now.term.value);
+    } else if (!logged_.leader.IsNone()) {
+      spdlog::info("lost leader {} at term {}", Name(logged_.leader), now.term.value);
+    }
+  }
+  if (snapshot_index != logged_snapshot_) {
+    spdlog::info("snapshot installed or taken; log compacted through index {}",
+                 snapshot_index.value);
+    logged_snapshot_ = snapshot_index;
+  }
+  logged_ = now;
+}
+
+std::string NodeLoop::Name(NodeId id) const {
+  if (id.IsNone()) return "unknown";
+  const Member* m = members_.Find(id);
+  return m ? m->name : "n" + std::to_string(id.value);
+}
+
+}  // namespace raft::net

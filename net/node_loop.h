@@ -1,0 +1,118 @@
+// NodeLoop: the one thread that owns a node's Replica (and through it the
+// Wal and the state machine). Everything that touches Raft state runs here;
+// gRPC threads hand work in through Post(), a bounded queue, and read the
+// published NodeStatus.
+//
+// Each turn of the loop runs every queued task (client calls, peer batches),
+// ticks Raft when the tick interval has passed, fires due timers, then
+// drains the Replica's Ready loop (persist -> send -> apply -> answer). Work
+// that queues up while a turn is fsyncing is proposed together in the next
+// turn, so one sync covers many writes (group commit) without a timer.
+//
+// A failed write or sync is fatal: the loop stops and calls on_fatal; the
+// process must exit (the Wal refuses further writes, see wal.h).
+//
+// Threading: Post, PostPeerMessages, After-from-tasks, status() and Stop()
+// are thread-safe; tasks and timers run on the loop thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/replica.h"
+#include "core/storage/wal.h"
+#include "net/cluster_members.h"
+
+namespace raft::net {
+
+using Clock = std::chrono::steady_clock;
+
+struct NodeLoopOptions {
+  std::chrono::milliseconds tick_interval{100};
+  size_t client_tasks_max = 16384;  // queued client calls before RESOURCE_EXHAUSTED
+  size_t peer_batches_max = 65536;  // queued peer batches before they are dropped
+};
+
+struct PeerStatus {
+  NodeId id;
+  Index match;
+  std::string progress;  // probe / replicate / snapshot
+};
+
+// What the loop publishes after every turn, for routing and status calls.
+struct NodeStatus {
+  Role role = Role::kFollower;
+  Term term;
+  NodeId leader;
+  Index commit;
+  Index applied;
+  std::vector<PeerStatus> peers;  // filled on the leader only
+};
+
+class NodeLoop {
+ public:
+  using Task = std::function<void(Replica&)>;
+
+  NodeLoop(const NodeLoopOptions& options, const Membership& members);
+  ~NodeLoop();
+
+  // Takes ownership of the Wal and starts the thread running `replica`.
+  void Start(std::unique_ptr<Wal> wal, std::unique_ptr<Replica> replica);
+  // Stops the thread and destroys the Replica, which drops (and thereby
+  // answers) every call still waiting on it. Idempotent.
+  void Stop();
+
+  // Client work: false when the queue is full or the loop is not running.
+  bool Post(Task task);
+  // Peer traffic: dropped when the queue is full (Raft tolerates loss).
+  void PostPeerMessages(std::vector<Message> messages);
+  // Loop thread only: runs fn on the loop thread at or after `at`.
+  void After(Clock::time_point at, std::function<void()> fn);
+
+  NodeStatus status() const;
+  bool running() const;
+
+  std::function<void(const Status&)> on_fatal;
+
+ private:
+  struct Timer {
+    Clock::time_point at;
+    uint64_t seq;
+    std::function<void()> fn;
+    bool operator>(const Timer& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+  void Run();
+  void RunTimers(Clock::time_point now);
+  void Publish();
+  void LogTransitions(const NodeStatus& now, Index snapshot_index);
+  std::string Name(NodeId id) const;
+
+  NodeLoopOptions options_;
+  const Membership& members_;
+  std::unique_ptr<Wal> wal_;
+  std::unique_ptr<Replica> replica_;  // loop thread only while running
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Task> client_tasks_;                  // guarded by mu_
+  std::vector<std::vector<Message>> peer_batches_;  // guarded by mu_
+  bool running_ = false;                            // guarded by mu_
+  bool stop_ = false;                               // guarded by mu_
+  NodeStatus status_;                               // guarded by mu_
+
+  // Loop thread only.
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  uint64_t timer_seq_ = 0;
+  NodeStatus logged_;
+  Index logged_snapshot_;
+};
+
+}  // namespace raft::net

@@ -1,0 +1,87 @@
+// NodeServer: one production node, assembled from the shared core and the
+// real-world adapters:
+//
+//   DataDir (lock, node id, members) -> Wal on PosixFileSystem -> Replica
+//   owned by a NodeLoop thread; PeerTransport (one stream per peer) out,
+//   PeerService in; KvService for clients; health and reflection services.
+//
+// Start() does everything that can fail on bad input (data directory,
+// WAL recovery, binding the port) before returning, so a start-up error is
+// reported once, clearly, and the process exits non-zero. If the peers'
+// names are not yet known (first start with bare --peers addresses), a
+// background thread asks each peer's Hello until all have answered, records
+// the members in the data directory and then starts Raft.
+//
+// Shutdown(): stop taking calls, let in-flight ones finish (bounded), stop
+// the loop (which syncs the log), stop the gRPC server and the senders.
+//
+// Threading: Start and Shutdown from the main thread; on_fatal may run on
+// the loop thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/replica.h"
+#include "net/cluster_members.h"
+#include "net/data_dir.h"
+#include "net/kv_service.h"
+#include "net/node_loop.h"
+#include "net/peer_service.h"
+#include "net/peer_transport.h"
+
+namespace raft::net {
+
+struct NodeServerOptions {
+  std::string name;
+  std::string listen_host = "0.0.0.0";
+  std::string advertise_host = "localhost";
+  int port = 50051;
+  std::vector<PeerSpec> peers;
+  std::string data_dir;
+  std::chrono::milliseconds heartbeat_interval{100};
+  std::chrono::milliseconds election_timeout{1000};
+  KvServiceOptions kv;  // kv.self_name is filled in from name
+  SnapshotPolicy snapshots;
+  std::chrono::milliseconds drain_timeout{3000};
+};
+
+class NodeServer {
+ public:
+  explicit NodeServer(NodeServerOptions options);
+  ~NodeServer();
+
+  Status Start();
+  void Shutdown();
+  std::string address() const;
+
+  // A failed write or sync: the node has stopped serving; exit non-zero.
+  std::function<void(const Status&)> on_fatal;
+
+ private:
+  Status StartServing();
+  void Bootstrap(std::vector<Member> known);
+  std::optional<Member> AskName(const PeerSpec& peer);
+  Status StartRaft(Membership members);
+
+  NodeServerOptions options_;
+  std::unique_ptr<DataDir> data_dir_;
+  std::unique_ptr<Wal> wal_;  // opened at start, handed to the loop
+  KvService kv_service_;
+  PeerService peer_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread bootstrap_;
+  std::atomic<bool> stopping_{false};
+
+  // Exist once the members are known.
+  Membership members_;
+  std::unique_ptr<PeerTransport> transport_;
+  std::unique_ptr<NodeLoop> loop_;
+};
+
+}  // namespace raft::net
