@@ -149,6 +149,11 @@ void KvService::ProposeWrite(Replica& r, const std::shared_ptr<PendingCall>& cal
                                                         const kv::ApplyResult& result, Index i) {
     if (call->finished()) return;  // timed out: the response is gone
     if (!s.ok()) return call->Finish(ToGrpcStatus(s));
+    if (result.session == kv::SessionVerdict::kStale) {
+      return call->Finish({grpc::StatusCode::FAILED_PRECONDITION,
+                           "session sequence is older than the client's last applied one; "
+                           "its result is no longer kept"});
+    }
     answer(result, i);
     call->Finish(grpc::Status::OK);
   });

@@ -8,18 +8,34 @@ namespace raft::kv {
 ApplyResult KvStateMachine::Apply(Index index, const Command& c) {
   RAFT_ASSERT_MSG(index > applied_, "entries apply in increasing order");
   applied_ = index;
-  if (c.client_id != 0) {
-    Session& s = sessions_[c.client_id];
-    if (c.sequence != 0 && c.sequence <= s.sequence) {
-      ApplyResult r = s.result;
-      r.duplicate = true;
-      return r;
-    }
-    s.sequence = c.sequence;
-    s.result = Execute(c);
-    return s.result;
+  return c.client_id == 0 ? Execute(c) : ApplyInSession(index, c);
+}
+
+ApplyResult KvStateMachine::ApplyInSession(Index index, const Command& c) {
+  auto [it, fresh] = sessions_.try_emplace(c.client_id);
+  Session& s = it->second;
+  if (!fresh && c.sequence <= s.sequence) {
+    ApplyResult r;
+    if (c.sequence == s.sequence) r = s.result;
+    r.session = c.sequence == s.sequence ? SessionVerdict::kDuplicate : SessionVerdict::kStale;
+    return r;
   }
-  return Execute(c);
+  if (!fresh) sessions_by_use_.erase(s.last_used);
+  s.sequence = c.sequence;
+  s.result = Execute(c);
+  // Only a compare-and-swap answers with the old value; keeping it for
+  // other commands would hold up to a value's size per client for nothing.
+  if (c.op != Op::kCompareAndSwap) s.result.value.clear();
+  s.last_used = index;
+  sessions_by_use_[index] = c.client_id;
+  ApplyResult result = s.result;
+  while (sessions_.size() > sessions_max_) {
+    auto oldest = sessions_by_use_.begin();
+    sessions_.erase(oldest->second);
+    sessions_by_use_.erase(oldest);
+  }
+  RAFT_ASSERT(sessions_.size() == sessions_by_use_.size());
+  return result;
 }
 
 ApplyResult KvStateMachine::Execute(const Command& c) {
@@ -66,7 +82,7 @@ uint64_t KvStateMachine::Digest() const {
 
 std::string KvStateMachine::Serialize() const {
   std::string out;
-  out.push_back(1);
+  out.push_back(2);
   PutU64(out, applied_.value);
   PutU64(out, data_.size());
   for (const auto& [k, v] : data_) {
@@ -80,6 +96,7 @@ std::string KvStateMachine::Serialize() const {
     out.push_back(static_cast<char>(s.result.ok ? 1 : 0));
     out.push_back(static_cast<char>(s.result.found ? 1 : 0));
     PutBytes(out, s.result.value);
+    PutU64(out, s.last_used.value);
   }
   return out;
 }
@@ -91,7 +108,7 @@ Status KvStateMachine::Restore(const std::string& image) {
   ByteReader r(image);
   uint8_t version = 0;
   uint64_t applied = 0, pairs = 0, sessions = 0;
-  if (!r.U8(version) || version != 1 || !r.U64(applied) || !r.U64(pairs)) return bad();
+  if (!r.U8(version) || version != 2 || !r.U64(applied) || !r.U64(pairs)) return bad();
   std::map<std::string, std::string> data;
   for (uint64_t i = 0; i < pairs; i++) {
     std::string k, v;
@@ -100,21 +117,25 @@ Status KvStateMachine::Restore(const std::string& image) {
   }
   if (!r.U64(sessions)) return bad();
   std::map<uint64_t, Session> sess;
+  std::map<Index, uint64_t> by_use;
   for (uint64_t i = 0; i < sessions; i++) {
-    uint64_t client = 0;
+    uint64_t client = 0, last_used = 0;
     Session s;
     uint8_t ok = 0, found = 0;
     if (!r.U64(client) || !r.U64(s.sequence) || !r.U8(ok) || !r.U8(found) ||
-        !r.Bytes(s.result.value)) {
+        !r.Bytes(s.result.value) || !r.U64(last_used)) {
       return bad();
     }
     s.result.ok = ok != 0;
     s.result.found = found != 0;
-    sess.emplace(client, std::move(s));
+    s.last_used = Index{last_used};
+    if (!by_use.emplace(s.last_used, client).second) return bad();
+    if (!sess.emplace(client, std::move(s)).second) return bad();
   }
   if (!r.AtEnd()) return bad();
   data_ = std::move(data);
   sessions_ = std::move(sess);
+  sessions_by_use_ = std::move(by_use);
   applied_ = Index{applied};
   return Status::Ok();
 }

@@ -96,12 +96,52 @@ TEST(KvStateMachine, SessionAppliesARetriedWriteOnce) {
   EXPECT_TRUE(first.ok);
   (void)m.Apply(Index{3}, Put("n", "0"));  // someone resets it
   ApplyResult retry = m.Apply(Index{4}, cas);
-  EXPECT_TRUE(retry.duplicate);
+  EXPECT_EQ(retry.session, SessionVerdict::kDuplicate);
   EXPECT_TRUE(retry.ok) << "the retry gets the original answer";
   EXPECT_EQ(m.Get("n"), "0") << "and is not applied a second time";
   cas.sequence = 2;
   EXPECT_TRUE(m.Apply(Index{5}, cas).ok) << "a new sequence number applies";
   EXPECT_EQ(m.Get("n"), "1");
+}
+
+Command SessionPut(uint64_t client, uint64_t sequence, const std::string& value) {
+  return Command{
+      .op = Op::kPut, .client_id = client, .sequence = sequence, .key = "k", .value = value};
+}
+
+TEST(KvStateMachine, SessionRefusesASequenceOlderThanTheLastApplied) {
+  KvStateMachine m;
+  EXPECT_EQ(m.Apply(Index{1}, SessionPut(7, 2, "two")).session, SessionVerdict::kApplied);
+  ApplyResult late = m.Apply(Index{2}, SessionPut(7, 1, "one"));
+  EXPECT_EQ(late.session, SessionVerdict::kStale);
+  EXPECT_EQ(m.Get("k"), "two") << "a stale retry must not overwrite a newer write";
+}
+
+TEST(KvStateMachine, SessionsExpireLeastRecentlyUsedFirst) {
+  KvStateMachine m(/*sessions_max=*/2);
+  (void)m.Apply(Index{1}, SessionPut(1, 1, "a"));
+  (void)m.Apply(Index{2}, SessionPut(2, 1, "b"));
+  (void)m.Apply(Index{3}, SessionPut(1, 2, "c"));  // client 1 is now the most recent
+  (void)m.Apply(Index{4}, SessionPut(3, 1, "d"));  // evicts client 2
+  EXPECT_EQ(m.sessions(), 2u);
+  EXPECT_EQ(m.Apply(Index{5}, SessionPut(1, 2, "c")).session, SessionVerdict::kDuplicate)
+      << "client 1 was used recently and kept";
+  EXPECT_EQ(m.Apply(Index{6}, SessionPut(2, 1, "b")).session, SessionVerdict::kApplied)
+      << "client 2 expired, so its retry is applied again";
+  EXPECT_EQ(m.Get("k"), "b");
+}
+
+TEST(KvStateMachine, SessionsSurviveASnapshotAndExpireTheSameWayAfter) {
+  KvStateMachine a(/*sessions_max=*/2);
+  (void)a.Apply(Index{1}, SessionPut(1, 1, "a"));
+  (void)a.Apply(Index{2}, SessionPut(2, 1, "b"));
+  KvStateMachine b(/*sessions_max=*/2);
+  ASSERT_TRUE(b.Restore(a.Serialize()).ok());
+  EXPECT_EQ(b.Apply(Index{3}, SessionPut(2, 1, "b")).session, SessionVerdict::kDuplicate);
+  (void)a.Apply(Index{3}, SessionPut(2, 1, "b"));
+  for (KvStateMachine* m : {&a, &b}) (void)m->Apply(Index{4}, SessionPut(3, 1, "c"));
+  EXPECT_EQ(a.Serialize(), b.Serialize()) << "both evicted client 1, the least recently used";
+  EXPECT_EQ(b.Apply(Index{5}, SessionPut(1, 1, "a")).session, SessionVerdict::kApplied);
 }
 
 TEST(KvStateMachine, DigestMatchesForEqualContents) {
