@@ -1,28 +1,84 @@
-// raftctl: the operator's tool for a node's data directory (in the manner of
-// etcdctl). One subcommand so far; put/get/status will join it.
+// raftctl: the operator's tool for a Raft key-value cluster and a node's data
+// directory (in the manner of etcdctl).
 //
+//   raftctl [--endpoints H:P,H:P,...] [--timeout MS] COMMAND ...
+//       --endpoints: the nodes to ask (default localhost:50051); any node
+//       serves every call, forwarding to the leader. --timeout: the whole
+//       command's budget in ms, retries included (default 10000). Both may
+//       also follow the command.
+//   raftctl put KEY VALUE                prints OK
+//   raftctl get KEY [--stale]            prints the value and a newline;
+//       --stale reads the answering node's copy without a ReadIndex round
+//   raftctl del KEY                      prints 1 if the key existed, else 0
+//   raftctl cas KEY EXPECTED NEW         prints OK if KEY held EXPECTED and
+//   raftctl cas --absent KEY NEW         now holds NEW (--absent: if KEY did
+//       not exist); otherwise says why on stderr
+//   raftctl status
+//       Asks every endpoint for its view (ENDPOINT ID ROLE TERM LEADER COMMIT
+//       APPLIED, or "unreachable: <why>"), then lists the leader's members
+//       (ID ADDRESS MATCH PROGRESS) if an endpoint is the leader.
 //   raftctl dump --data-dir D [--records]
-//       Inspects the WAL segments, snapshot files and leftovers in D without
+//       Inspects the WAL segments, snapshot files and leftovers in D (a
+//       node's data directory or the WAL directory itself) without
 //       changing anything, prints a report (every record with --records)
 //       and ends with one line for scripts:
 //       raftctl dump: segments=3 records=812 entries=1..800 snapshots=1 status=ok
 //       status is ok, torn-tail (recovery truncates it and starts) or
 //       corrupt (recovery refuses to start).
 //
-// Exit status: 0 when the directory is ok or has only a torn tail, 1 when it
-// is corrupt, 2 on bad flags or a directory that cannot be read.
+// Writes are retried with one client session, so a retried write applies
+// once. Errors go to stderr, starting "raftctl: ".
+//
+// Exit status:
+//   0  success (dump: the directory is ok or has only a torn tail; status: an
+//      endpoint answered and a node names a leader);
+//   1  a definite negative answer: get found no key, cas compared false
+//      (dump: the directory is corrupt);
+//   2  usage: bad flags, or the server rejected the arguments
+//      (INVALID_ARGUMENT) (dump: a directory that cannot be read);
+//   3  the cluster is unavailable, has no leader, timed out or failed
+//      otherwise; for put, del and cas the write's outcome is then unknown
+//      unless the message says otherwise.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
+#include <future>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/storage/wal_inspector.h"
+#include "net/kv_client.h"
 #include "net/posix_file_system.h"
 
 namespace {
 
 constexpr int kExitOk = 0;
-constexpr int kExitCorrupt = 1;
+constexpr int kExitNegative = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitUnavailable = 3;
+
+// One RPC to one node (cut short by --timeout, which bounds all of them).
+constexpr int64_t kAttemptTimeoutMs = 2000;
+constexpr int64_t kTimeoutMsMax = 24 * 3600 * 1000;
+
+using Table = std::vector<std::vector<std::string>>;
+
+struct ClientFlags {
+  std::string endpoints = "localhost:50051";  // comma-separated host:port
+  int64_t timeout_ms = 10000;
+};
+
+struct KvFlags {
+  std::string key;
+  std::string value;
+  bool stale = false;
+  bool absent = false;
+  std::vector<std::string> cas_args;  // KEY EXPECTED NEW, or KEY NEW with --absent
+};
 
 struct DumpFlags {
   std::string data_dir;
@@ -31,8 +87,11 @@ struct DumpFlags {
 
 int RunDump(const DumpFlags& f) {
   raft::PosixFileSystem fs;
-  raft::Result<raft::WalInspection> in =
-      raft::InspectWal(fs, f.data_dir, raft::WalInspectOptions{.records = f.records});
+  // A raft-server data directory keeps its log under wal/ (net/data_dir.h).
+  const std::string wal_dir = raft::JoinPath(f.data_dir, "wal");
+  const bool node_dir = fs.Exists(raft::JoinPath(f.data_dir, "node_id")) && fs.Exists(wal_dir);
+  raft::Result<raft::WalInspection> in = raft::InspectWal(
+      fs, node_dir ? wal_dir : f.data_dir, raft::WalInspectOptions{.records = f.records});
   if (!in.ok()) {
     std::fprintf(stderr, "raftctl dump: cannot read data directory: %s\n",
                  in.status().message().c_str());
@@ -40,15 +99,219 @@ int RunDump(const DumpFlags& f) {
   }
   std::fputs(raft::RenderWalInspection(in.value()).c_str(), stdout);
   std::printf("raftctl dump: %s\n", raft::WalSummaryLine(in.value()).c_str());
-  return in.value().health() == raft::WalHealth::kCorrupt ? kExitCorrupt : kExitOk;
+  return in.value().health() == raft::WalHealth::kCorrupt ? kExitNegative : kExitOk;
+}
+
+// The endpoints of --endpoints; throws CLI::ValidationError on an empty one.
+std::vector<std::string> SplitEndpoints(const std::string& list) {
+  std::vector<std::string> endpoints;
+  for (size_t begin = 0, end = 0; end != std::string::npos; begin = end + 1) {
+    end = list.find(',', begin);
+    endpoints.push_back(list.substr(begin, end - begin));
+    if (endpoints.back().empty()) throw CLI::ValidationError("--endpoints", "empty endpoint");
+  }
+  return endpoints;
+}
+
+// cas takes 3 arguments, or 2 with --absent; throws CLI::ValidationError.
+void CheckCasArgs(const KvFlags& kv, const CLI::App& cas_cmd) {
+  if (cas_cmd.parsed() && kv.cas_args.size() != (kv.absent ? 2u : 3u)) {
+    throw CLI::ValidationError("cas",
+                               kv.absent ? "--absent takes KEY NEW" : "needs KEY EXPECTED NEW");
+  }
+}
+
+// Prints why `command` failed and returns its exit status.
+int Fail(const char* command, bool is_write, const grpc::Status& status) {
+  const grpc::StatusCode code = status.error_code();
+  const std::string message = status.error_message();
+  if (code == grpc::StatusCode::INVALID_ARGUMENT) {
+    std::fprintf(stderr, "raftctl: %s: invalid argument: %s\n", command, message.c_str());
+    return kExitUsage;
+  }
+  // Only these codes say that the write was surely not applied.
+  const bool not_applied =
+      code == grpc::StatusCode::FAILED_PRECONDITION || code == grpc::StatusCode::UNIMPLEMENTED;
+  std::fprintf(stderr, "raftctl: %s: %s (%s: %s)%s\n", command,
+               raft::net::IsRetryable(code) ? "cluster unavailable or timed out" : "failed",
+               raft::net::StatusCodeName(code), message.c_str(),
+               is_write && !not_applied
+                   ? "; outcome unknown: the write may or may not have been applied"
+                   : "");
+  return kExitUnavailable;
+}
+
+// `s` in double quotes, with quotes, backslashes and unprintable bytes escaped.
+std::string Quoted(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += {'\\', c};
+    } else if (std::isprint(static_cast<unsigned char>(c))) {
+      out += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    }
+  }
+  return out + "\"";
+}
+
+// Left-aligned columns two spaces apart. A row's last cell is not padded and
+// does not widen its column, so a long message does not stretch the table.
+void PrintTable(const Table& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (row.size() > widths.size() + 1) widths.resize(row.size() - 1);
+    for (size_t i = 0; i + 1 < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    std::puts(line.c_str());
+  }
+}
+
+int RunPut(raft::net::KvClient& client, const KvFlags& f) {
+  raft::PutResponse response;
+  const grpc::Status status = client.Put(f.key, f.value, &response);
+  if (!status.ok()) return Fail("put", /*is_write=*/true, status);
+  std::puts("OK");
+  return kExitOk;
+}
+
+int RunGet(raft::net::KvClient& client, const KvFlags& f) {
+  raft::GetResponse response;
+  const grpc::Status status = client.Get(f.key, f.stale, &response);
+  if (!status.ok()) return Fail("get", /*is_write=*/false, status);
+  if (!response.found()) {
+    std::fprintf(stderr, "raftctl: key not found: %s\n", f.key.c_str());
+    return kExitNegative;
+  }
+  std::fwrite(response.value().data(), 1, response.value().size(), stdout);
+  std::putchar('\n');
+  return kExitOk;
+}
+
+int RunDel(raft::net::KvClient& client, const KvFlags& f) {
+  raft::DeleteResponse response;
+  const grpc::Status status = client.Delete(f.key, &response);
+  if (!status.ok()) return Fail("del", /*is_write=*/true, status);
+  std::puts(response.deleted() ? "1" : "0");
+  return kExitOk;
+}
+
+int RunCas(raft::net::KvClient& client, const KvFlags& f) {
+  const std::optional<std::string> expected =
+      f.absent ? std::nullopt : std::optional<std::string>(f.cas_args[1]);
+  raft::CompareAndSwapResponse response;
+  const grpc::Status status =
+      client.CompareAndSwap(f.cas_args.front(), expected, f.cas_args.back(), &response);
+  if (!status.ok()) return Fail("cas", /*is_write=*/true, status);
+  if (response.swapped()) {
+    std::puts("OK");
+    return kExitOk;
+  }
+  const std::string why = !response.found() ? "key is absent"
+                          : f.absent        ? "key exists"
+                                     : "current value is " + Quoted(response.current_value());
+  std::fprintf(stderr, "raftctl: compare failed: %s\n", why.c_str());
+  return kExitNegative;
+}
+
+bool IsLeader(const raft::GetClusterStatusResponse& node) {
+  return !node.node_id().empty() && node.node_id() == node.leader_id();
+}
+
+int RunStatus(const raft::net::KvClient& client, const std::vector<std::string>& endpoints) {
+  struct Answer {
+    grpc::Status status;
+    raft::GetClusterStatusResponse node;
+  };
+  std::vector<std::future<Answer>> pending;  // ask every endpoint at once
+  for (const std::string& endpoint : endpoints) {
+    pending.push_back(std::async(std::launch::async, [&client, &endpoint] {
+      Answer answer;
+      answer.status = client.Status(endpoint, &answer.node);
+      return answer;
+    }));
+  }
+  std::vector<Answer> answers;
+  for (auto& answer : pending) answers.push_back(answer.get());
+
+  Table nodes = {{"ENDPOINT", "ID", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED"}};
+  const raft::GetClusterStatusResponse* leader = nullptr;
+  bool answered = false, leader_named = false;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    const raft::GetClusterStatusResponse& n = answers[i].node;
+    if (!answers[i].status.ok()) {
+      nodes.push_back({endpoints[i], "unreachable: " + answers[i].status.error_message()});
+      continue;
+    }
+    nodes.push_back({endpoints[i], n.node_id(), n.role(), std::to_string(n.term()),
+                     n.leader_id().empty() ? "-" : n.leader_id(), std::to_string(n.commit_index()),
+                     std::to_string(n.applied_index())});
+    answered = true;
+    leader_named = leader_named || !n.leader_id().empty();
+    if (leader == nullptr && IsLeader(n)) leader = &n;
+  }
+  PrintTable(nodes);
+  if (leader != nullptr) {
+    Table members = {{"ID", "ADDRESS", "MATCH", "PROGRESS"}};
+    for (const raft::Member& m : leader->members()) {
+      members.push_back({m.id(), m.address(), std::to_string(m.match_index()),
+                         m.progress().empty() ? "-" : m.progress()});
+    }
+    std::putchar('\n');
+    PrintTable(members);
+  }
+  if (!answered || !leader_named) {
+    std::fprintf(stderr, "raftctl: status: %s\n",
+                 answered ? "no node knows a leader" : "no endpoint answered");
+    return kExitUnavailable;
+  }
+  return kExitOk;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"raftctl: operator tool for a Raft node's data"};
+  CLI::App app{"raftctl: operator tool for a Raft key-value cluster and its nodes' data"};
   app.require_subcommand(1);
-  app.failure_message(CLI::FailureMessage::help);  // bad flags print the usage
+  app.fallthrough();  // the global options may follow the subcommand; set before adding them
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    return "raftctl: " + std::string(e.what()) + "\n\n" + failed->help();  // bad flags: the usage
+  });
+
+  ClientFlags client_flags;
+  app.add_option("--endpoints", client_flags.endpoints, "comma-separated host:port of the nodes")
+      ->take_last()
+      ->capture_default_str();
+  app.add_option("--timeout", client_flags.timeout_ms, "the whole command's timeout in ms")
+      ->check(CLI::Range(int64_t{1}, kTimeoutMsMax))
+      ->take_last()
+      ->capture_default_str();
+
+  KvFlags kv;
+  CLI::App* put_cmd = app.add_subcommand("put", "write KEY = VALUE");
+  put_cmd->add_option("KEY", kv.key)->required();
+  put_cmd->add_option("VALUE", kv.value)->required();
+  CLI::App* get_cmd = app.add_subcommand("get", "print the value of KEY");
+  get_cmd->add_option("KEY", kv.key)->required();
+  get_cmd->add_flag("--stale", kv.stale, "read the answering node's copy, without a ReadIndex");
+  CLI::App* del_cmd = app.add_subcommand("del", "delete KEY; prints 1 if it existed, else 0");
+  del_cmd->add_option("KEY", kv.key)->required();
+  CLI::App* cas_cmd =
+      app.add_subcommand("cas", "compare-and-swap: KEY EXPECTED NEW, or --absent KEY NEW");
+  cas_cmd->add_flag("--absent", kv.absent, "swap only if KEY does not exist: KEY NEW");
+  cas_cmd->add_option("ARGS", kv.cas_args, "KEY EXPECTED NEW, or KEY NEW with --absent")
+      ->expected(2, 3)
+      ->required();
+  CLI::App* status_cmd = app.add_subcommand("status", "every endpoint's view of the cluster");
 
   DumpFlags dump;
   CLI::App* dump_cmd = app.add_subcommand(
@@ -56,12 +319,25 @@ int main(int argc, char** argv) {
   dump_cmd->add_option("--data-dir", dump.data_dir, "the node's data directory")->required();
   dump_cmd->add_flag("--records", dump.records, "list every record of every segment");
 
+  std::vector<std::string> endpoints;
   try {
     app.parse(argc, argv);
+    endpoints = SplitEndpoints(client_flags.endpoints);
+    CheckCasArgs(kv, *cas_cmd);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return e.get_exit_code() == 0 ? code : kExitUsage;
   }
   if (dump_cmd->parsed()) return RunDump(dump);
+
+  raft::net::KvClient client(
+      raft::net::KvClientOptions{.endpoints = endpoints,
+                                 .attempt_timeout_ms = kAttemptTimeoutMs,
+                                 .call_timeout_ms = client_flags.timeout_ms});
+  if (put_cmd->parsed()) return RunPut(client, kv);
+  if (get_cmd->parsed()) return RunGet(client, kv);
+  if (del_cmd->parsed()) return RunDel(client, kv);
+  if (cas_cmd->parsed()) return RunCas(client, kv);
+  if (status_cmd->parsed()) return RunStatus(client, endpoints);
   return kExitUsage;  // unreachable: require_subcommand(1)
 }

@@ -1,0 +1,71 @@
+// A data directory belongs to one node and one process at a time.
+#include "net/data_dir.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace raft::net {
+namespace {
+
+class DataDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/raft-datadir-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  std::string root_;
+};
+
+TEST_F(DataDirTest, CreatesNestedDirectoryAndKeepsTheNodeId) {
+  const std::string dir = root_ + "/a/b";
+  {
+    Result<std::unique_ptr<DataDir>> d = DataDir::Open(dir, "node1");
+    ASSERT_TRUE(d.ok()) << d.status().message();
+  }
+  EXPECT_TRUE(DataDir::Open(dir, "node1").ok()) << "the same node may reopen it";
+}
+
+TEST_F(DataDirTest, RefusesAnotherNodesDirectory) {
+  ASSERT_TRUE(DataDir::Open(root_, "node1").ok());
+  Result<std::unique_ptr<DataDir>> d = DataDir::Open(root_, "node2");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("belongs to node node1"), std::string::npos)
+      << d.status().message();
+}
+
+TEST_F(DataDirTest, RefusesASecondProcessOnTheSameDirectory) {
+  Result<std::unique_ptr<DataDir>> first = DataDir::Open(root_, "node1");
+  ASSERT_TRUE(first.ok());
+  Result<std::unique_ptr<DataDir>> second = DataDir::Open(root_, "node1");
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+      << second.status().message();
+}
+
+TEST_F(DataDirTest, ReportsAPathThatCannotBeADirectory) {
+  std::ofstream(root_ + "/file") << "x";
+  Result<std::unique_ptr<DataDir>> d = DataDir::Open(root_ + "/file/sub", "node1");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("cannot create data directory"), std::string::npos)
+      << d.status().message();
+}
+
+TEST_F(DataDirTest, MembersAreAbsentUntilWrittenThenReadBack) {
+  Result<std::unique_ptr<DataDir>> d = DataDir::Open(root_, "node1");
+  ASSERT_TRUE(d.ok());
+  Result<std::optional<std::string>> none = d.value()->ReadMembers();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value().has_value());
+  ASSERT_TRUE(d.value()->WriteMembers("node1 h:1\n").ok());
+  Result<std::optional<std::string>> back = d.value()->ReadMembers();
+  ASSERT_TRUE(back.ok() && back.value().has_value());
+  EXPECT_EQ(*back.value(), "node1 h:1\n");
+}
+
+}  // namespace
+}  // namespace raft::net
