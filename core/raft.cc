@@ -43,6 +43,8 @@ void Raft::Reset(Term term) {
   read_only_.Reset();
   reads_waiting_for_commit_.clear();
   outgoing_snapshot_.reset();
+  append_pending_ = false;
+  read_round_pending_ = false;
 }
 
 void Raft::ResetRandomizedElectionTimeout() {
@@ -492,7 +494,7 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
   }
 }
 
-void Raft::AppendEntries(std::vector<Entry> entries) {
+void Raft::AppendToLog(std::vector<Entry> entries) {
   Index next = log_.LastIndex().Next();
   for (Entry& e : entries) {
     e.term = term_;
@@ -500,7 +502,23 @@ void Raft::AppendEntries(std::vector<Entry> entries) {
     next = next.Next();
   }
   log_.Append(entries);
+}
+
+void Raft::AppendEntries(std::vector<Entry> entries) {
+  AppendToLog(std::move(entries));
   BroadcastAppend();
+}
+
+void Raft::FlushDeferredBroadcasts() {
+  if (role_ != Role::kLeader) return;
+  if (append_pending_) BroadcastAppend();
+  if (read_round_pending_) {
+    const uint64_t context = read_only_.LastContext();
+    for (NodeId v : voters_) {
+      if (v != id_) SendHeartbeat(v, context);
+    }
+  }
+  append_pending_ = read_round_pending_ = false;
 }
 
 bool Raft::MaybeCommit() {
@@ -626,7 +644,8 @@ Result<Index> Raft::Propose(std::string data) {
   if (role_ != Role::kLeader) {
     return Status::Error(StatusCode::kNotLeader, "not the leader");
   }
-  AppendEntries({Entry{Term{}, Index{}, EntryType::kNormal, std::move(data)}});
+  AppendToLog({Entry{Term{}, Index{}, EntryType::kNormal, std::move(data)}});
+  append_pending_ = true;
   return log_.LastIndex();
 }
 
@@ -649,10 +668,8 @@ void Raft::StartRead(uint64_t request_id) {
     read_states_.push_back(ReadState{request_id, log_.committed()});
     return;
   }
-  const uint64_t context = read_only_.Add(request_id, log_.committed(), id_);
-  for (NodeId v : voters_) {
-    if (v != id_) SendHeartbeat(v, context);
-  }
+  (void)read_only_.Add(request_id, log_.committed(), id_);
+  read_round_pending_ = true;
 }
 
 void Raft::ReleasePendingReads() {
@@ -692,6 +709,7 @@ void Raft::Send(Message m) {
 size_t Raft::Quorum() const { return MajoritySize(voters_.size()); }
 
 std::vector<Message> Raft::TakeMessages() {
+  FlushDeferredBroadcasts();
   std::vector<Message> out;
   out.swap(msgs_);
   return out;

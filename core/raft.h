@@ -69,7 +69,9 @@ class Raft {
   const std::vector<NodeId>& voters() const { return voters_; }
   const std::map<NodeId, Progress>& progress() const { return progress_; }
   int randomized_election_ticks() const { return randomized_election_ticks_; }
-  bool HasPendingMessages() const { return !msgs_.empty() || !read_states_.empty(); }
+  bool HasPendingMessages() const {
+    return !msgs_.empty() || !read_states_.empty() || append_pending_ || read_round_pending_;
+  }
 
  private:
   // Role transitions.
@@ -106,7 +108,11 @@ class Raft {
   // Leader-side handlers and senders.
   void HandleAppendResponse(const Message& m);
   void HandleHeartbeatResponse(const Message& m);
+  // Appends to the leader's log; AppendEntries also broadcasts at once.
+  void AppendToLog(std::vector<Entry> entries);
   void AppendEntries(std::vector<Entry> entries);
+  // Sends the broadcasts that Propose and ReadIndex deferred (see msgs_).
+  void FlushDeferredBroadcasts();
   bool MaybeCommit();
   void BroadcastAppend();
   void BroadcastHeartbeat();
@@ -150,6 +156,11 @@ class Raft {
   // Leader: the snapshot being streamed to followers, read once per
   // transfer instead of once per chunk.
   std::optional<Snapshot> outgoing_snapshot_;
+  // Proposals and reads between two TakeMessages share one broadcast: one
+  // AppendEntries (or one heartbeat round) per follower however many
+  // arrived. Cleared on every role change.
+  bool append_pending_ = false;
+  bool read_round_pending_ = false;
   // Follower: the chunks received so far of one leader's snapshot. Volatile
   // on purpose: a restart or a new leader restarts the transfer cleanly.
   struct IncomingSnapshot {

@@ -64,12 +64,18 @@ void Replica::ReadBarrier(ReadDone done) {
 Status Replica::Drain() {
   while (node_.HasReady()) {
     Ready rd = node_.GetReady();
-    // 1. Persist: votes, terms and entries must be durable before any
-    //    message that depends on them leaves this node.
+    // A leader's messages promise nothing about its own disk: it counts
+    // itself towards commit only once Advance reports its entries durable.
+    // So it sends first and its fsync overlaps the followers' (Raft thesis
+    // section 10.2.1). Everyone else must persist votes, terms and entries
+    // before any message that depends on them leaves the node.
+    const bool send_first = node_.raft().role() == Role::kLeader;
+    if (send_first) Send(rd.messages);
+    // 1. Persist.
     Status s = log_.Save(rd.hard_state, rd.entries, rd.snapshot, rd.must_sync);
     if (!s.ok()) return s;
     // 2. Send.
-    for (Message& m : rd.messages) transport_.Send(std::move(m));
+    if (!send_first) Send(rd.messages);
     // 3. Apply and answer.
     if (!rd.snapshot.IsEmpty()) {
       // A leader's snapshot replaces the state machine wholesale.
@@ -93,6 +99,10 @@ Status Replica::Drain() {
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+void Replica::Send(std::vector<Message>& messages) {
+  for (Message& m : messages) transport_.Send(std::move(m));
 }
 
 Status Replica::MaybeSnapshot() {

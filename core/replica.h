@@ -4,6 +4,9 @@
 //   persist (entries + hard state, one sync)  ->  send messages
 //     ->  apply committed entries, answer proposals and reads  ->  Advance
 //
+// except that a leader sends before it persists (its fsync then overlaps
+// the followers'; it counts itself towards commit only once durable).
+//
 // Both worlds run exactly this code; they differ only in the DurableLog and
 // Transport they pass in and in who calls Tick/Receive/Drain.
 //
@@ -83,6 +86,7 @@ class Replica {
     Index index;
     ReadDone done;
   };
+  void Send(std::vector<Message>& messages);
   void ApplyEntry(const Entry& e);
   Status MaybeSnapshot();
   void OnSoftState(const SoftState& soft);
