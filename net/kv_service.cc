@@ -154,7 +154,8 @@ void KvService::ProposeWrite(Replica& r, const std::shared_ptr<PendingCall>& cal
                            "session sequence is older than the client's last applied one; "
                            "its result is no longer kept"});
     }
-    answer(result, i);
+    // A retry answers with the original's index, as the original would have.
+    answer(result, result.session == kv::SessionVerdict::kDuplicate ? result.first_applied : i);
     call->Finish(grpc::Status::OK);
   });
 }

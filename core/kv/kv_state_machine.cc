@@ -16,7 +16,10 @@ ApplyResult KvStateMachine::ApplyInSession(Index index, const Command& c) {
   Session& s = it->second;
   if (!fresh && c.sequence <= s.sequence) {
     ApplyResult r;
-    if (c.sequence == s.sequence) r = s.result;
+    if (c.sequence == s.sequence) {
+      r = s.result;
+      r.first_applied = s.last_used;
+    }
     r.session = c.sequence == s.sequence ? SessionVerdict::kDuplicate : SessionVerdict::kStale;
     return r;
   }

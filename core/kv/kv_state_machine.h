@@ -39,6 +39,7 @@ struct ApplyResult {
   bool found = false;  // the key existed before the command
   std::string value;   // the value before the command (or read)
   SessionVerdict session = SessionVerdict::kApplied;
+  Index first_applied;  // kDuplicate: the index the original was applied at
   friend bool operator==(const ApplyResult&, const ApplyResult&) = default;
 };
 

@@ -97,6 +97,7 @@ TEST(KvStateMachine, SessionAppliesARetriedWriteOnce) {
   (void)m.Apply(Index{3}, Put("n", "0"));  // someone resets it
   ApplyResult retry = m.Apply(Index{4}, cas);
   EXPECT_EQ(retry.session, SessionVerdict::kDuplicate);
+  EXPECT_EQ(retry.first_applied, Index{2}) << "the retry names the original's index";
   EXPECT_TRUE(retry.ok) << "the retry gets the original answer";
   EXPECT_EQ(m.Get("n"), "0") << "and is not applied a second time";
   cas.sequence = 2;

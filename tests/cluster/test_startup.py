@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Start-up failures: a port already in use, an unwritable data directory
+and a data directory created by another node id make raft-server exit 1 with
+a message on stderr naming the cause; malformed flags exit 2.
+
+Run: /usr/bin/python3 tests/cluster/test_startup.py [-k pattern]
+"""
+
+import os
+import re
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+
+import cluster  # noqa: E402
+
+EXIT_TIMEOUT_S = 10.0
+
+
+class StartupTest(cluster.ClusterTestCase):
+
+    def setUp(self):
+        self.binary = cluster.server_binary()
+        if not os.access(self.binary, os.X_OK):
+            self.fail("raft-server binary not found at %s (build it or set RAFT_SERVER)" %
+                      self.binary)
+        self.dir = cluster.make_temp_dir("raft-cluster-startup-")
+        self.addCleanup(cluster.remove_temp_dir, self.dir)
+
+    def server_args(self, port, data_dir, node_id="node1", extra=()):
+        peers = ",".join("localhost:%d" % p for p in cluster.free_ports(2))
+        return [self.binary, "--node-id", node_id, "--port", str(port), "--peers", peers,
+                "--data-dir", data_dir, "--heartbeat-ms", "50", "--election-ms", "500",
+                "--log-level", "info"] + list(extra)
+
+    def run_server(self, args):
+        run = cluster.run_once(args, timeout_s=EXIT_TIMEOUT_S, cwd=self.dir)
+        self.attach_text("raft-server run", run.describe())
+        return run
+
+    def assert_startup_failure(self, run, cause_pattern, what, redact=None):
+        """Exit 1 and stderr matching cause_pattern (with `redact`, e.g. a
+        path that would match by itself, replaced first)."""
+        self.assertIsNotNone(run.returncode, "%s: expected exit 1, but the server was still "
+                             "running after %.0f s\n%s" % (what, EXIT_TIMEOUT_S, run.describe()))
+        self.assertEqual(run.returncode, 1, "%s: expected exit code 1\n%s" %
+                         (what, run.describe()))
+        stderr = run.stderr.replace(redact, "<redacted>") if redact else run.stderr
+        self.assertRegex(stderr, re.compile(cause_pattern, re.IGNORECASE),
+                         "%s: stderr should name the cause (/%s/)\n%s" %
+                         (what, cause_pattern, run.describe()))
+        last_line = (run.stderr.strip().splitlines() or [""])[-1]
+        sys.stderr.write("[cluster] %s -> exit 1: %s\n" % (what, last_line))
+
+    def test_port_in_use_exits_1(self):
+        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(holder.close)
+        holder.bind(("0.0.0.0", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        run = self.run_server(self.server_args(port, os.path.join(self.dir, "data")))
+        what = "port %d held by another socket" % port
+        self.assert_startup_failure(run, r"in use|eaddrinuse|bind|listen", what)
+        self.assertIn(str(port), run.stderr, "%s: the message should name the port" % what)
+
+    def test_data_dir_under_a_regular_file_exits_1(self):
+        blocker = os.path.join(self.dir, "a-regular-file")
+        with open(blocker, "w") as f:
+            f.write("not a directory\n")
+        data_dir = os.path.join(blocker, "data")
+        run = self.run_server(self.server_args(cluster.free_port(), data_dir))
+        self.assert_startup_failure(run, re.escape(data_dir) + r"|" + re.escape(blocker) +
+                                    r"|not a directory|data.?dir",
+                                    "data dir %s under a regular file" % data_dir)
+
+    def test_data_dir_of_another_node_id_exits_1(self):
+        c = self.new_cluster()
+        c.stop("node1")
+        run = self.run_server(c.args("node1", node_id="node2"))
+        data_dir = c.node("node1").data_dir
+        self.assert_startup_failure(run, r"\bnode1\b|node.?id|another node|belongs",
+                                    "node2 started on node1's data dir %s" % data_dir,
+                                    redact=data_dir)
+        # The refused start left node1's data intact.
+        c.restart("node1")
+        c.wait_for_leader()
+        c.put_retry("node1", "startup/after", "ok")
+        self.assertEqual(c.get_retry("node1", "startup/after").value, "ok")
+
+    def test_malformed_flags_exit_2(self):
+        port = str(cluster.free_port())
+        data_dir = os.path.join(self.dir, "data")
+        base = ["--port", port, "--data-dir", data_dir]
+        # (label, flags, what the error - the text before the usage - names)
+        cases = [
+            ("--port notanumber", ["--node-id", "node1", "--port", "notanumber",
+                                   "--data-dir", data_dir], r"notanumber"),
+            ("no --node-id", base, r"node.?id"),
+            ("unknown flag --bogus", ["--node-id", "node1", "--bogus", "1"] + base, r"bogus"),
+            ("--log-level loud", ["--node-id", "node1", "--log-level", "loud"] + base, r"loud"),
+            ("--heartbeat-ms abc", ["--node-id", "node1", "--heartbeat-ms", "abc"] + base,
+             r"abc"),
+            ("--peers localhost (no port)", ["--node-id", "node1", "--peers", "localhost"] + base,
+             r"peers|localhost"),
+        ]
+        for label, args, cause in cases:
+            with self.subTest(label):
+                run = cluster.run_once([self.binary] + args, timeout_s=EXIT_TIMEOUT_S,
+                                       cwd=self.dir)
+                self.assertEqual(run.returncode, 2, "%s: expected exit code 2\n%s" %
+                                 (label, run.describe()))
+                output = run.stdout + run.stderr
+                usage = re.search(r"usage", output, re.IGNORECASE)
+                self.assertIsNotNone(usage, "%s: expected the usage to be printed\n%s" %
+                                     (label, run.describe()))
+                self.assertRegex(output[:usage.start()], re.compile(cause, re.IGNORECASE),
+                                 "%s: the error before the usage should name the flag or value"
+                                 "\n%s" % (label, run.describe()))
+
+
+if __name__ == "__main__":
+    cluster.main()
