@@ -77,14 +77,13 @@ void KvService::Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReac
     return reactor->Finish(Unavailable("node is starting: waiting to learn its peers' ids"));
   }
   if (needs_leader) {
-    const NodeStatus status = loop->status();
-    if (status.role != Role::kLeader) {
+    const auto [role, leader_id] = loop->role_and_leader();
+    if (role != Role::kLeader) {
       if (ctx->client_metadata().count(kForwardedBy) > 0) {
         return reactor->Finish(
             Unavailable("not the leader (leadership moved while forwarding); retry"));
       }
-      const Member* leader =
-          status.leader.IsNone() ? nullptr : members_.load()->Find(status.leader);
+      const Member* leader = leader_id.IsNone() ? nullptr : members_.load()->Find(leader_id);
       if (leader == nullptr) {
         return reactor->Finish(
             Unavailable("no leader: an election is in progress or no quorum is reachable; retry"));
@@ -97,7 +96,7 @@ void KvService::Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReac
 
 void KvService::RunLocally(grpc::ServerUnaryReactor* reactor, LocalWork local) {
   NodeLoop* loop = loop_.load();
-  auto call = std::make_shared<PendingCall>(reactor);
+  auto call = std::make_shared<PendingCall>(reactor, responder_);
   const Clock::time_point deadline = Clock::now() + options_.request_timeout;
   const auto timeout_ms = options_.request_timeout.count();
   NodeLoop::Task task = [call, loop, deadline, timeout_ms, local = std::move(local)](Replica& r) {

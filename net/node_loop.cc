@@ -49,6 +49,7 @@ bool NodeLoop::Post(Task task) {
     std::lock_guard lk(mu_);
     if (!running_ || client_tasks_.size() >= options_.client_tasks_max) return false;
     client_tasks_.push_back(std::move(task));
+    if (lingering_ && client_tasks_.size() < options_.linger_batch_min) return true;
   }
   cv_.notify_one();
   return true;
@@ -89,6 +90,16 @@ void NodeLoop::Run() {
       cv_.wait_until(lk, wake,
                      [&] { return stop_ || !client_tasks_.empty() || !peer_batches_.empty(); });
       if (stop_) return;
+      if (pending_after_turn_ >= options_.linger_pending_min &&
+          client_tasks_.size() < options_.linger_batch_min && peer_batches_.empty()) {
+        lingering_ = true;
+        cv_.wait_until(lk, std::min(wake, Clock::now() + options_.linger), [&] {
+          return stop_ || client_tasks_.size() >= options_.linger_batch_min ||
+                 !peer_batches_.empty();
+        });
+        lingering_ = false;
+        if (stop_) return;
+      }
       tasks.swap(client_tasks_);
       batches.swap(peer_batches_);
     }
@@ -98,6 +109,8 @@ void NodeLoop::Run() {
     }
     batches.clear();
     for (Task& t : tasks) t(*replica_);
+    turns_++;
+    client_tasks_run_ += tasks.size();
     tasks.clear();
     const Clock::time_point now = Clock::now();
     if (now >= next_tick) {
@@ -115,6 +128,14 @@ void NodeLoop::Run() {
       }
       if (on_fatal) on_fatal(s);
       return;
+    }
+    pending_after_turn_ = replica_->pending_proposals();
+    if (now - stats_logged_ >= std::chrono::seconds(10)) {
+      spdlog::debug("loop: {} turns, {} client calls ({:.1f} per turn) in the last {} s", turns_,
+                    client_tasks_run_, turns_ ? double(client_tasks_run_) / turns_ : 0.0,
+                    std::chrono::duration_cast<std::chrono::seconds>(now - stats_logged_).count());
+      turns_ = client_tasks_run_ = 0;
+      stats_logged_ = now;
     }
     Publish();
   }
@@ -144,6 +165,8 @@ void NodeLoop::Publish() {
     }
   }
   LogTransitions(s, raft.log().FirstIndex().Prev());
+  role_ = s.role;
+  leader_ = s.leader;
   std::lock_guard lk(mu_);
   status_ = std::move(s);
 }

@@ -1,5 +1,8 @@
 #include "core/kv/kv_state_machine.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "core/assert.h"
 #include "core/byte_codec.h"
 
@@ -48,7 +51,11 @@ ApplyResult KvStateMachine::Execute(const Command& c) {
   if (r.found) r.value = it->second;
   switch (c.op) {
     case Op::kPut:
-      data_[c.key] = c.value;
+      if (r.found) {
+        it->second = c.value;
+      } else {
+        data_.emplace(c.key, c.value);
+      }
       break;
     case Op::kDelete:
       r.ok = r.found;
@@ -56,7 +63,8 @@ ApplyResult KvStateMachine::Execute(const Command& c) {
       break;
     case Op::kCompareAndSwap:
       r.ok = c.expect_absent ? !r.found : (r.found && it->second == c.expected);
-      if (r.ok) data_[c.key] = c.value;
+      if (r.ok && r.found) it->second = c.value;
+      if (r.ok && !r.found) data_.emplace(c.key, c.value);
       break;
     case Op::kGet:
       break;  // a read through the log changes nothing
@@ -71,16 +79,19 @@ std::optional<std::string> KvStateMachine::Get(const std::string& key) const {
 }
 
 uint64_t KvStateMachine::Digest() const {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a over the ordered map
-  auto mix = [&h](const std::string& s) {
-    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-  };
+  // FNV-1a per pair, summed: the same for equal contents in any order.
+  uint64_t sum = 0;
   for (const auto& [k, v] : data_) {
+    uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](const std::string& s) {
+      for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ULL;
+      h = (h ^ 0xff) * 1099511628211ULL;
+    };
     mix(k);
     mix(v);
+    sum += h;
   }
-  return h;
+  return sum;
 }
 
 std::string KvStateMachine::Serialize() const {
@@ -88,9 +99,13 @@ std::string KvStateMachine::Serialize() const {
   out.push_back(2);
   PutU64(out, applied_.value);
   PutU64(out, data_.size());
-  for (const auto& [k, v] : data_) {
-    PutBytes(out, k);
-    PutBytes(out, v);
+  std::vector<const std::pair<const std::string, std::string>*> sorted;
+  sorted.reserve(data_.size());
+  for (const auto& kv : data_) sorted.push_back(&kv);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* kv : sorted) {
+    PutBytes(out, kv->first);
+    PutBytes(out, kv->second);
   }
   PutU64(out, sessions_.size());
   for (const auto& [client, s] : sessions_) {
@@ -112,11 +127,12 @@ Status KvStateMachine::Restore(const std::string& image) {
   uint8_t version = 0;
   uint64_t applied = 0, pairs = 0, sessions = 0;
   if (!r.U8(version) || version != 2 || !r.U64(applied) || !r.U64(pairs)) return bad();
-  std::map<std::string, std::string> data;
+  std::unordered_map<std::string, std::string> data;
+  data.reserve(static_cast<size_t>(std::min<uint64_t>(pairs, image.size() / 8)));
   for (uint64_t i = 0; i < pairs; i++) {
     std::string k, v;
     if (!r.Bytes(k) || !r.Bytes(v)) return bad();
-    data.emplace(std::move(k), std::move(v));
+    if (!data.emplace(std::move(k), std::move(v)).second) return bad();
   }
   if (!r.U64(sessions)) return bad();
   std::map<uint64_t, Session> sess;

@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "core/assert.h"
 #include "core/kv/command.h"
@@ -61,7 +62,7 @@ class KvStateMachine {
   Index applied() const { return applied_; }
   size_t size() const { return data_.size(); }
   size_t sessions() const { return sessions_.size(); }
-  const std::map<std::string, std::string>& data() const { return data_; }
+  const std::unordered_map<std::string, std::string>& data() const { return data_; }
   // Order-independent digest of the contents, to compare replicas quickly.
   uint64_t Digest() const;
 
@@ -83,7 +84,10 @@ class KvStateMachine {
   ApplyResult ApplyInSession(Index index, const Command& c);
 
   size_t sessions_max_;
-  std::map<std::string, std::string> data_;
+  // Hashed, not ordered: the API has no range reads, and on the apply path
+  // a tree of long keys with shared prefixes costs a string compare per level.
+  // Serialize sorts, so images stay byte-identical across replicas.
+  std::unordered_map<std::string, std::string> data_;
   std::map<uint64_t, Session> sessions_;
   // Invariant: one entry per session, keyed by its last_used index.
   std::map<Index, uint64_t> sessions_by_use_;
