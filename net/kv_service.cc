@@ -96,7 +96,7 @@ void KvService::Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReac
 
 void KvService::RunLocally(grpc::ServerUnaryReactor* reactor, LocalWork local) {
   NodeLoop* loop = loop_.load();
-  auto call = std::make_shared<PendingCall>(reactor, responder_);
+  auto call = std::make_shared<PendingCall>(reactor);
   const Clock::time_point deadline = Clock::now() + options_.request_timeout;
   const auto timeout_ms = options_.request_timeout.count();
   NodeLoop::Task task = [call, loop, deadline, timeout_ms, local = std::move(local)](Replica& r) {

@@ -28,7 +28,6 @@
 #include "net/cluster_members.h"
 #include "net/node_loop.h"
 #include "net/pending_call.h"
-#include "net/responder.h"
 #include "proto/raft.grpc.pb.h"
 
 namespace raft::net {
@@ -49,8 +48,6 @@ class KvService final : public KeyValueService::CallbackService {
   void Attach(const Membership* members, NodeLoop* loop);
   // From now on new calls answer UNAVAILABLE ("shutting down").
   void BeginShutdown() { shutting_down_ = true; }
-  // After the loop stopped: answers what the loop left queued.
-  void StopResponder() { responder_.Stop(); }
   // Calls still in flight on this node (local or forwarded).
   int in_flight() const { return in_flight_.load(); }
 
@@ -93,7 +90,6 @@ class KvService final : public KeyValueService::CallbackService {
   std::atomic<NodeLoop*> loop_{nullptr};
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> in_flight_{0};
-  Responder responder_;
   std::mutex stubs_mu_;
   std::map<std::string, std::unique_ptr<KeyValueService::Stub>> stubs_;  // guarded by stubs_mu_
 };

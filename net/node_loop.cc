@@ -49,7 +49,6 @@ bool NodeLoop::Post(Task task) {
     std::lock_guard lk(mu_);
     if (!running_ || client_tasks_.size() >= options_.client_tasks_max) return false;
     client_tasks_.push_back(std::move(task));
-    if (lingering_ && client_tasks_.size() < options_.linger_batch_min) return true;
   }
   cv_.notify_one();
   return true;
@@ -90,16 +89,6 @@ void NodeLoop::Run() {
       cv_.wait_until(lk, wake,
                      [&] { return stop_ || !client_tasks_.empty() || !peer_batches_.empty(); });
       if (stop_) return;
-      if (pending_after_turn_ >= options_.linger_pending_min &&
-          client_tasks_.size() < options_.linger_batch_min && peer_batches_.empty()) {
-        lingering_ = true;
-        cv_.wait_until(lk, std::min(wake, Clock::now() + options_.linger), [&] {
-          return stop_ || client_tasks_.size() >= options_.linger_batch_min ||
-                 !peer_batches_.empty();
-        });
-        lingering_ = false;
-        if (stop_) return;
-      }
       tasks.swap(client_tasks_);
       batches.swap(peer_batches_);
     }
@@ -129,7 +118,6 @@ void NodeLoop::Run() {
       if (on_fatal) on_fatal(s);
       return;
     }
-    pending_after_turn_ = replica_->pending_proposals();
     if (now - stats_logged_ >= std::chrono::seconds(10)) {
       spdlog::debug("loop: {} turns, {} client calls ({:.1f} per turn) in the last {} s", turns_,
                     client_tasks_run_, turns_ ? double(client_tasks_run_) / turns_ : 0.0,

@@ -40,13 +40,6 @@ struct NodeLoopOptions {
   std::chrono::milliseconds tick_interval{100};
   size_t client_tasks_max = 16384;  // queued client calls before RESOURCE_EXHAUSTED
   size_t peer_batches_max = 65536;  // queued peer batches before they are dropped
-  // Batching under load: when at least linger_pending_min writes already
-  // wait on a quorum and fewer than linger_batch_min calls are queued, a
-  // turn waits up to linger for more, so they share one fsync and one
-  // AppendEntries round. A lone client (few pending) never waits.
-  size_t linger_pending_min = 16;
-  size_t linger_batch_min = 16;
-  std::chrono::microseconds linger{300};
 };
 
 struct PeerStatus {
@@ -117,19 +110,16 @@ class NodeLoop {
   std::vector<std::vector<Message>> peer_batches_;  // guarded by mu_
   bool running_ = false;                            // guarded by mu_
   bool stop_ = false;                               // guarded by mu_
-  bool lingering_ =
-      false;           // guarded by mu_; while set, Post wakes the loop only at linger_batch_min
-  NodeStatus status_;  // guarded by mu_
-  std::atomic<Role> role_{Role::kFollower};  // status_.role, readable without mu_
-  std::atomic<NodeId> leader_{};             // status_.leader, likewise
+  NodeStatus status_;                               // guarded by mu_
+  std::atomic<Role> role_{Role::kFollower};         // status_.role, readable without mu_
+  std::atomic<NodeId> leader_{};                    // status_.leader, likewise
 
   // Loop thread only.
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   uint64_t timer_seq_ = 0;
   NodeStatus logged_;
   Index logged_snapshot_;
-  size_t pending_after_turn_ = 0;  // replica_->pending_proposals() after the last turn
-  // Batching counters, logged at debug level every stats_every.
+  // Batching counters (calls per turn), logged at debug level every 10 s.
   uint64_t turns_ = 0;
   uint64_t client_tasks_run_ = 0;
   Clock::time_point stats_logged_ = Clock::now();

@@ -187,7 +187,6 @@ void NodeServer::Shutdown() {
     spdlog::warn("{} calls still in flight after the drain timeout", kv_service_.in_flight());
   }
   if (loop_) loop_->Stop();
-  kv_service_.StopResponder();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (transport_) transport_->Stop();
   spdlog::info("node {} stopped", options_.name);

@@ -14,14 +14,11 @@
 
 #include <atomic>
 
-#include "net/responder.h"
-
 namespace raft::net {
 
 class PendingCall {
  public:
-  PendingCall(grpc::ServerUnaryReactor* reactor, Responder& responder)
-      : reactor_(reactor), responder_(responder) {}
+  explicit PendingCall(grpc::ServerUnaryReactor* reactor) : reactor_(reactor) {}
   ~PendingCall() {
     Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "node stopped before the request finished; a write's outcome is unknown"));
@@ -30,13 +27,12 @@ class PendingCall {
   PendingCall& operator=(const PendingCall&) = delete;
 
   void Finish(const grpc::Status& status) {
-    if (!finished_.exchange(true)) responder_.Finish(reactor_, status);
+    if (!finished_.exchange(true)) reactor_->Finish(status);
   }
   bool finished() const { return finished_.load(); }
 
  private:
   grpc::ServerUnaryReactor* reactor_;
-  Responder& responder_;
   std::atomic<bool> finished_{false};
 };
 

@@ -1,0 +1,96 @@
+# Shared by bench/compare-etcd.sh and bench/compare-builds.sh: temp dirs and
+# process cleanup, free ports, a 3-node raft-server cluster, one raft-bench
+# workload. The caller sets root, bench, server, ctl, key_space and
+# results_name, and defines log().
+mkdir -p run
+work=$(mktemp -d "$root/run/bench-tmp.XXXXXX")
+results=$root/run/$results_name-$(date +%Y%m%d-%H%M%S).txt
+: >"$results"
+pids=()
+
+stop_pids() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  pids=()
+}
+cleanup() {
+  stop_pids
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# N free loopback ports, all held open at once so that they differ.
+free_ports() {
+  python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+
+# start_raft DIR: a fresh 3-node cluster of $server; sets `leader`.
+start_raft() {
+  local dir=$1 ports i j
+  read -r -a ports <<<"$(free_ports 3)"
+  local endpoints="127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
+  mkdir -p "$dir"
+  for i in 0 1 2; do
+    local peers=""
+    for j in 0 1 2; do [[ $j == "$i" ]] || peers+="${peers:+,}127.0.0.1:${ports[j]}"; done
+    "$server" --node-id "node$((i + 1))" --port "${ports[i]}" --peers "$peers" \
+      --listen-host 127.0.0.1 --advertise-host 127.0.0.1 --log-level warn \
+      --data-dir "$dir/node$((i + 1))" >"$dir/node$((i + 1)).log" 2>&1 &
+    pids+=($!)
+  done
+  leader=""
+  for _ in $(seq 1 60); do
+    leader=$("$ctl" --endpoints "$endpoints" --timeout 1000 status 2>/dev/null |
+      awk '$3 == "leader" { print $1; exit }') || true
+    [[ -n $leader ]] && break
+    sleep 0.5
+  done
+  if [[ -z $leader ]]; then
+    tail -n 5 "$dir"/node*.log >&2
+    log "raft: no leader after 30 s"
+    exit 2
+  fi
+  log "raft-server: up, leader $leader (members $endpoints)"
+}
+
+# run_workload RUN SYSTEM NAME raft-bench-args...: runs raft-bench against
+# $leader (--target etcd for SYSTEM etcd, else raft), appends the summary
+# line to $results and counts failures.
+failures=0
+run_workload() {
+  local run=$1 system=$2 name=$3
+  shift 3
+  local out=$work/bench-$system-$name-$run
+  local rc=0
+  local target=raft
+  [[ $system == etcd ]] && target=etcd
+  "$bench" --target "$target" --endpoints "$leader" --key-size 16 --val-size 256 \
+    --key-space "$key_space" "$@" >"$out.out" 2>"$out.err" || rc=$?
+  local line
+  line=$(grep '^raft-bench summary:' "$out.out" || true)
+  if [[ -z $line ]]; then
+    log "run $run $system $name: raft-bench exit $rc, no summary:"
+    tail -n 3 "$out.err" >&2
+    failures=$((failures + 1))
+    return
+  fi
+  echo "run=$run system=$system workload=$name $line" >>"$results"
+  if ((rc != 0)); then
+    failures=$((failures + 1))
+    log "run $run $system $name: ERRORS: $(grep -m1 'first error' "$out.out" | sed 's/^ *//')"
+  fi
+  log "run $run $system $name: ops=${line#*ops=}"
+}
+
