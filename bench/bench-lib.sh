@@ -65,6 +65,16 @@ start_raft() {
   log "raft-server: up, leader $leader (members $endpoints)"
 }
 
+# Sum of user + system clock ticks of every process in pids.
+cluster_cpu_ticks() {
+  local pid total=0
+  for pid in "${pids[@]}"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
 # run_workload RUN SYSTEM NAME raft-bench-args...: runs raft-bench against
 # $leader (--target etcd for SYSTEM etcd, else raft), appends the summary
 # line to $results and counts failures.
@@ -72,6 +82,8 @@ failures=0
 run_workload() {
   local run=$1 system=$2 name=$3
   shift 3
+  local cpu_before
+  cpu_before=$(cluster_cpu_ticks)
   local out=$work/bench-$system-$name-$run
   local rc=0
   local target=raft
@@ -86,6 +98,13 @@ run_workload() {
     failures=$((failures + 1))
     return
   fi
+  # The servers' CPU time per successful request (all three processes, user
+  # + system): on a CPU-bound machine, the cost that bounds throughput.
+  local ops cpu_us_per_op
+  ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$line")
+  cpu_us_per_op=$(awk -v t=$(($(cluster_cpu_ticks) - cpu_before)) -v hz="$(getconf CLK_TCK)" \
+    -v n="$ops" 'BEGIN { printf "%.0f", (n > 0) ? t / hz * 1e6 / n : 0 }')
+  line+=" server_cpu_us_per_op=$cpu_us_per_op"
   echo "run=$run system=$system workload=$name $line" >>"$results"
   if ((rc != 0)); then
     failures=$((failures + 1))

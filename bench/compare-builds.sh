@@ -48,7 +48,8 @@ for run in $(seq 1 "$runs"); do
     start_raft "$dir"
     run_workload "$run" "${labels[i]}" put64 --mode put --clients 64 --conns 8 --total "$(scaled 50000)"
     run_workload "$run" "${labels[i]}" put1 --mode put --clients 1 --conns 1 --total "$(scaled 2000)"
-    run_workload "$run" "${labels[i]}" get64 --mode get --clients 64 --conns 8 --total "$(scaled 50000)"
+    run_workload "$run" "${labels[i]}" get64 --mode get --clients 64 --conns 8 \
+      --total "$(scaled 50000)" --no-preload
     stop_pids
     rm -rf "$dir"
   done
