@@ -177,13 +177,9 @@ double SecondsBetween(Clock::time_point from, Clock::time_point to) {
 
 // The endpoints of --endpoints; throws CLI::ValidationError on an empty one.
 std::vector<std::string> SplitEndpoints(const std::string& list) {
-  std::vector<std::string> endpoints;
-  for (size_t begin = 0, end = 0; end != std::string::npos; begin = end + 1) {
-    end = list.find(',', begin);
-    endpoints.push_back(list.substr(begin, end - begin));
-    if (endpoints.back().empty()) throw CLI::ValidationError("--endpoints", "empty endpoint");
-  }
-  return endpoints;
+  std::optional<std::vector<std::string>> endpoints = raft::net::SplitEndpoints(list);
+  if (!endpoints) throw CLI::ValidationError("--endpoints", "empty endpoint");
+  return std::move(*endpoints);
 }
 
 // One channel per connection. gRPC shares subchannels (and so TCP

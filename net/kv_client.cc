@@ -186,4 +186,14 @@ const char* StatusCodeName(grpc::StatusCode code) {
   return index < std::size(kNames) ? kNames[index] : "UNKNOWN_CODE";
 }
 
+std::optional<std::vector<std::string>> SplitEndpoints(const std::string& list) {
+  std::vector<std::string> endpoints;
+  for (size_t begin = 0, end = 0; end != std::string::npos; begin = end + 1) {
+    end = list.find(',', begin);
+    endpoints.push_back(list.substr(begin, end - begin));
+    if (endpoints.back().empty()) return std::nullopt;
+  }
+  return endpoints;
+}
+
 }  // namespace raft::net

@@ -72,6 +72,9 @@ class KvClient {
   uint64_t next_sequence_ = 1;
 };
 
+// "h:p,h:p" split at the commas; nullopt if any endpoint is empty.
+std::optional<std::vector<std::string>> SplitEndpoints(const std::string& list);
+
 // Whether Call retries a failure with this code (see the header comment).
 bool IsRetryable(grpc::StatusCode code);
 
