@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <random>
+#include <set>
 
 #include "net/channel.h"
 
@@ -62,7 +63,12 @@ Status NodeServer::Start() {
     Result<Membership> parsed = Membership::Parse(*stored.value(), options_.name);
     if (!parsed.ok()) return parsed.status();
     members = std::move(parsed).value();
-    if (!options_.peers.empty() && members->members().size() != options_.peers.size() + 1) {
+    std::set<std::string> recorded, flagged;
+    for (const Member& m : members->members()) {
+      if (m.name != options_.name) recorded.insert(m.address);
+    }
+    for (const PeerSpec& p : options_.peers) flagged.insert(p.address);
+    if (!flagged.empty() && flagged != recorded) {
       spdlog::warn("--peers differs from the members recorded in {}; using the recorded ones",
                    options_.data_dir);
     }
