@@ -65,7 +65,10 @@ stop() {
     [[ -e $pidfile ]] || continue
     local pid
     pid=$(cat "$pidfile")
-    if kill -TERM "$pid" 2>/dev/null; then
+    # A pid file that outlived its process (e.g. a reboot) may name another
+    # program by now: only signal a raft-server.
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q raft-server &&
+      kill -TERM "$pid" 2>/dev/null; then
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
       stopped=$((stopped + 1))
