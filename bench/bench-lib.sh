@@ -1,7 +1,13 @@
 # Shared by bench/compare-etcd.sh and bench/compare-builds.sh: temp dirs and
 # process cleanup, free ports, a 3-node raft-server cluster, one raft-bench
-# workload. The caller sets root, bench, server, ctl, key_space and
-# results_name, and defines log().
+# workload. The caller sets root, bench, server, ctl and results_name, and
+# defines log().
+runs=${RUNS:-3}
+scale=${TOTAL_SCALE:-1}
+key_space=10000
+# N multiplied by TOTAL_SCALE, at least 1.
+scaled() { awk -v n="$1" -v s="$scale" 'BEGIN { v = int(n * s); print (v < 1) ? 1 : v }'; }
+
 mkdir -p run
 work=$(mktemp -d "$root/run/bench-tmp.XXXXXX")
 results=$root/run/$results_name-$(date +%Y%m%d-%H%M%S).txt

@@ -17,11 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-runs=${RUNS:-3}
-scale=${TOTAL_SCALE:-1}
-key_space=10000
 log() { echo "compare-builds: $*" >&2; }
-scaled() { awk -v n="$1" -v s="$scale" 'BEGIN { v = int(n * s); print (v < 1) ? 1 : v }'; }
 
 (($# >= 2)) || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 labels=() servers=()

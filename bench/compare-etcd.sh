@@ -36,12 +36,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-runs=${RUNS:-3}
-scale=${TOTAL_SCALE:-1}
-key_space=10000
 
 log() { echo "compare-etcd: $*" >&2; }
-scaled() { awk -v n="$1" -v s="$scale" 'BEGIN { v = int(n * s); print (v < 1) ? 1 : v }'; }
 
 # ---- tools and binaries ----------------------------------------------------
 missing=()

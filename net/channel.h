@@ -1,7 +1,7 @@
-// Dial: the one way this node opens a channel to another node. gRPC's
+// Dial: how a node (and raftctl's KvClient) opens a channel to a node. gRPC's
 // default reconnect backoff grows to two minutes, far longer than an
 // election: a restarted peer would sit unreached long after it is back. Peers
-// retry within a second instead.
+// and clients retry within a second instead.
 //
 // Threading: thread-safe (gRPC channels are).
 #pragma once

@@ -45,7 +45,7 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir, const std
                                ", not " + node +
                                " (use that node's --node-id or another --data-dir)");
     }
-  } else if (Status s = d->WriteAtomically("node_id", node + "\n"); !s.ok()) {
+  } else if (Status s = WriteFileAtomically(d->fs_, dir, "node_id", node + "\n"); !s.ok()) {
     return s;
   }
   return d;
@@ -61,18 +61,8 @@ Result<std::optional<std::string>> DataDir::ReadMembers() {
   return std::optional<std::string>(std::move(text).value());
 }
 
-Status DataDir::WriteMembers(const std::string& text) { return WriteAtomically("members", text); }
-
-Status DataDir::WriteAtomically(const std::string& name, const std::string& text) {
-  const std::string tmp = JoinPath(dir_, name + ".tmp");
-  Result<std::unique_ptr<WritableFile>> f = fs_.Create(tmp);
-  if (!f.ok()) return f.status();
-  Status s = f.value()->Append(text);
-  if (s.ok()) s = f.value()->Sync();
-  if (s.ok()) s = f.value()->Close();
-  if (s.ok()) s = fs_.Rename(tmp, JoinPath(dir_, name));
-  if (s.ok()) s = fs_.SyncDir(dir_);
-  return s;
+Status DataDir::WriteMembers(const std::string& text) {
+  return WriteFileAtomically(fs_, dir_, "members", text);
 }
 
 }  // namespace raft::net

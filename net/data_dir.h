@@ -38,7 +38,6 @@ class DataDir {
 
  private:
   DataDir(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
-  Status WriteAtomically(const std::string& name, const std::string& text);
 
   std::string dir_;
   int lock_fd_;

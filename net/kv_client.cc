@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/assert.h"
+#include "net/channel.h"
 
 namespace raft::net {
 namespace {
@@ -19,17 +20,6 @@ using std::chrono::milliseconds;
 
 constexpr int64_t kBackoffInitialMs = 50;
 constexpr int64_t kBackoffMaxMs = 1000;
-
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& endpoint) {
-  grpc::ChannelArguments args;
-  // Reconnect on the client's retry schedule; gRPC's default waits 1 s and
-  // more after a refused connection, failing every call meanwhile. (Not
-  // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC also uses it as the connect
-  // timeout, 20 s by default.)
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kBackoffInitialMs);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kBackoffMaxMs);
-  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
-}
 
 // gRPC takes system_clock deadlines; the client measures time on steady_clock.
 void SetDeadline(grpc::ClientContext* context, Clock::time_point deadline) {
@@ -74,7 +64,7 @@ KvClient::KvClient(KvClientOptions options)
   RAFT_ASSERT(!options_.endpoints.empty());
   RAFT_ASSERT(options_.attempt_timeout_ms > 0 && options_.call_timeout_ms > 0);
   for (const std::string& endpoint : options_.endpoints) {
-    stubs_.push_back(KeyValueService::NewStub(NewChannel(endpoint)));
+    stubs_.push_back(KeyValueService::NewStub(Dial(endpoint)));
   }
 }
 
@@ -125,7 +115,7 @@ grpc::Status KvClient::Status(const std::string& endpoint,
                               GetClusterStatusResponse* response) const {
   const auto it = std::find(options_.endpoints.begin(), options_.endpoints.end(), endpoint);
   std::unique_ptr<KeyValueService::Stub> own_stub;
-  if (it == options_.endpoints.end()) own_stub = KeyValueService::NewStub(NewChannel(endpoint));
+  if (it == options_.endpoints.end()) own_stub = KeyValueService::NewStub(Dial(endpoint));
   KeyValueService::Stub& stub = own_stub ? *own_stub : *stubs_[it - options_.endpoints.begin()];
   grpc::ClientContext context;
   SetDeadline(&context, Clock::now() + milliseconds(std::min(options_.attempt_timeout_ms,

@@ -14,6 +14,12 @@ grpc::Status Unavailable(const std::string& why) { return {grpc::StatusCode::UNA
 
 grpc::Status Invalid(const std::string& why) { return {grpc::StatusCode::INVALID_ARGUMENT, why}; }
 
+// Answers a call that failed validation at once.
+grpc::ServerUnaryReactor* Rejected(grpc::ServerUnaryReactor* reactor, const grpc::Status& why) {
+  reactor->Finish(why);
+  return reactor;
+}
+
 kv::Command CommandWith(kv::Op op, const std::string& key, const ClientSession& session) {
   kv::Command c;
   c.op = op;
@@ -165,10 +171,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckValue(req->value());
   if (bad.ok()) bad = CheckSession(req->session());
-  if (!bad.ok()) {
-    reactor->Finish(bad);
-    return reactor;
-  }
+  if (!bad.ok()) return Rejected(reactor, bad);
   Dispatch(
       ctx, reactor, /*needs_leader=*/true,
       [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
@@ -188,10 +191,7 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
   grpc::ServerUnaryReactor* reactor = NewReactor();
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckSession(req->session());
-  if (!bad.ok()) {
-    reactor->Finish(bad);
-    return reactor;
-  }
+  if (!bad.ok()) return Rejected(reactor, bad);
   Dispatch(
       ctx, reactor, /*needs_leader=*/true,
       [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
@@ -218,10 +218,7 @@ grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext*
   if (bad.ok() && req->expect_absent() && !req->expected_value().empty()) {
     bad = Invalid("expect_absent and expected_value exclude each other");
   }
-  if (!bad.ok()) {
-    reactor->Finish(bad);
-    return reactor;
-  }
+  if (!bad.ok()) return Rejected(reactor, bad);
   Dispatch(
       ctx, reactor, /*needs_leader=*/true,
       [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
@@ -245,10 +242,7 @@ grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx, const GetRequest* req,
                                          GetResponse* resp) {
   grpc::ServerUnaryReactor* reactor = NewReactor();
-  if (grpc::Status bad = CheckKey(req->key()); !bad.ok()) {
-    reactor->Finish(bad);
-    return reactor;
-  }
+  if (grpc::Status bad = CheckKey(req->key()); !bad.ok()) return Rejected(reactor, bad);
   auto read = [req, resp](const Replica& r, Index index) {
     std::optional<std::string> value = r.state_machine().Get(req->key());
     resp->set_found(value.has_value());

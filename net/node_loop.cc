@@ -161,15 +161,18 @@ void NodeLoop::Publish() {
 
 // One line per significant event, never one per message.
 void NodeLoop::LogTransitions(const NodeStatus& now, Index snapshot_index) {
-  if (now.role != logged_.role || now.leader != logged_.leader) {
+  // role_ and leader_ still hold what the previous turn published.
+  const Role was_role = role_.load();
+  const NodeId was_leader = leader_.load();
+  if (now.role != was_role || now.leader != was_leader) {
     if (now.role == Role::kLeader) {
       spdlog::info("elected leader at term {}", now.term.value);
-    } else if (logged_.role == Role::kLeader) {
+    } else if (was_role == Role::kLeader) {
       spdlog::warn("stepped down at term {}; leader is {}", now.term.value, Name(now.leader));
     } else if (!now.leader.IsNone()) {
       spdlog::info("following leader {} at term {}", Name(now.leader), now.term.value);
-    } else if (!logged_.leader.IsNone()) {
-      spdlog::info("lost leader {} at term {}", Name(logged_.leader), now.term.value);
+    } else if (!was_leader.IsNone()) {
+      spdlog::info("lost leader {} at term {}", Name(was_leader), now.term.value);
     }
   }
   if (snapshot_index != logged_snapshot_) {
@@ -177,7 +180,6 @@ void NodeLoop::LogTransitions(const NodeStatus& now, Index snapshot_index) {
                  snapshot_index.value);
     logged_snapshot_ = snapshot_index;
   }
-  logged_ = now;
 }
 
 std::string NodeLoop::Name(NodeId id) const {

@@ -117,7 +117,6 @@ class NodeLoop {
   // Loop thread only.
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   uint64_t timer_seq_ = 0;
-  NodeStatus logged_;
   Index logged_snapshot_;
   // Batching counters (calls per turn), logged at debug level every 10 s.
   uint64_t turns_ = 0;

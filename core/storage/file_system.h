@@ -59,4 +59,9 @@ inline std::string JoinPath(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
+// Replaces dir/name with data so that a crash leaves the old file or the
+// new one, never a mix: write name.tmp, sync, rename, sync the directory.
+Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
+                           std::string_view data);
+
 }  // namespace raft

@@ -113,14 +113,7 @@ Result<std::optional<Snapshot>> SnapshotStore::Open() {
 
 Status SnapshotStore::Save(const Snapshot& snapshot) {
   const std::string name = SnapshotFileName(snapshot.meta.index, snapshot.meta.term);
-  const std::string tmp = JoinPath(dir_, name + ".tmp");
-  Result<std::unique_ptr<WritableFile>> f = fs_.Create(tmp);
-  if (!f.ok()) return f.status();
-  Status s = f.value()->Append(EncodeSnapshotFile(snapshot));
-  if (s.ok()) s = f.value()->Sync();
-  if (s.ok()) s = f.value()->Close();
-  if (s.ok()) s = fs_.Rename(tmp, JoinPath(dir_, name));
-  if (s.ok()) s = fs_.SyncDir(dir_);
+  Status s = WriteFileAtomically(fs_, dir_, name, EncodeSnapshotFile(snapshot));
   if (!s.ok()) return s;
   Result<std::vector<std::string>> files = ListFiles();
   if (!files.ok()) return files.status();

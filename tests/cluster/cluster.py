@@ -824,6 +824,19 @@ class ClusterTestCase(unittest.TestCase):
             cluster.start_all()
         return cluster
 
+    def assert_stale_reads(self, c, name, expected, timeout_s=15.0):
+        """Polls stale Gets on `name` until they match expected {key: value|None}."""
+
+        def probe():
+            for key, value in expected.items():
+                got = c.get(name, key, stale=True, timeout_s=1.0)
+                if (got.found, got.value) != ((value is not None), value or ""):
+                    raise NotYet("stale Get %r on %s: found=%s value=%r, expected %r" %
+                                 (key, name, got.found, got.value, value))
+            return True
+
+        wait_until(probe, timeout_s, "stale reads on %s to show %d keys" % (name, len(expected)))
+
     def attach_text(self, label, text):
         """Extra text to print if this test fails (e.g. a one-shot's output)."""
         self._extra_text.append((label, text))

@@ -15,23 +15,10 @@ sys.dont_write_bytecode = True
 import grpc  # noqa: E402
 
 import cluster  # noqa: E402
-from cluster import NotYet, TRANSIENT_CODES, rpc_error_text, wait_until  # noqa: E402
+from cluster import TRANSIENT_CODES, rpc_error_text  # noqa: E402
 
 
 class FailoverTest(cluster.ClusterTestCase):
-
-    def assert_stale_reads(self, c, name, expected, timeout_s=15.0):
-        """Polls stale Gets on `name` until they match expected {key: value|None}."""
-
-        def probe():
-            for key, value in expected.items():
-                got = c.get(name, key, stale=True, timeout_s=1.0)
-                if (got.found, got.value) != ((value is not None), value or ""):
-                    raise NotYet("stale Get %r on %s: found=%s value=%r, expected %r" %
-                                 (key, name, got.found, got.value, value))
-            return True
-
-        wait_until(probe, timeout_s, "stale reads on %s to show %d keys" % (name, len(expected)))
 
     # 3. kill -9 of the leader.
     def test_kill9_leader_new_leader_writes_continue_old_leader_catches_up(self):

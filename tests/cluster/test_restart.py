@@ -74,14 +74,7 @@ class RestartTest(cluster.ClusterTestCase):
         self.assertEqual(lost, [], "%d of %d acknowledged writes wrong after restart:\n%s" %
                          (len(lost), len(expected), "\n".join(lost[:20])))
         for name in c.names:
-            def converged(name=name):
-                for key, value in expected.items():
-                    got = c.get(name, key, stale=True, timeout_s=1.0)
-                    if (got.found, got.value) != ((value is not None), value or ""):
-                        raise NotYet("stale Get %r on %s: found=%s value=%r, expected %r" %
-                                     (key, name, got.found, got.value, value))
-                return True
-            wait_until(converged, 15.0, "stale reads on %s to match every write" % name)
+            self.assert_stale_reads(c, name, expected)
 
     # 4. SIGTERM all, restart all.
     def test_all_stopped_with_sigterm_and_restarted_keep_every_write(self):
