@@ -9,8 +9,16 @@
 #   put1    puts, 1 client                                 (--total 2000)
 #   get64   linearizable gets, 64 clients, of the keys put64 just wrote
 #           (--total 50000)
-#   stale1  stale gets, 1 client (raft: GetRequest.stale; etcd: serializable
-#           Range): a loopback gRPC round trip plus a map lookup (--total 2000)
+#   stale64 stale gets, 64 clients (raft: GetRequest.stale; etcd: serializable
+#           Range), served from the leader's copy without a read round
+#           (--total 50000)
+#   stale1  stale gets, 1 client: a loopback gRPC round trip plus a map
+#           lookup (--total 2000)
+# Then, for scale, the gRPC floor: build/bench/grpc-floor-server, which
+# answers raft.KeyValueService calls from the handler with no Raft behind
+# it, under put64 and get64 (stale64's shape). No server can use less CPU
+# per call with gRPC C++ on this machine, so the floor bounds what any
+# change to raft-server could reach.
 # Each run starts fresh clusters of both systems, one after the other; runs
 # alternate which system goes first (run 1: etcd, run 2: raft, ...). The
 # table shows the median over runs of ops/s, of p99 latency and of the
@@ -62,7 +70,8 @@ fi
 bench=$root/$build/cmd/raft-bench
 server=$root/$build/cmd/raft-server
 ctl=$root/$build/cmd/raftctl
-for bin in "$bench" "$server" "$ctl"; do
+floor=$root/$build/bench/grpc-floor-server
+for bin in "$bench" "$server" "$ctl" "$floor"; do
   [[ -x $bin ]] || { log "missing $bin"; exit 2; }
 done
 
@@ -108,15 +117,40 @@ for e in json.load(sys.stdin):
   log "etcd $(etcd --version | head -1 | awk '{print $3}'): up, leader $leader (members $endpoints)"
 }
 
+start_floor() {
+  local port
+  port=$(free_ports 1)
+  "$floor" --port "$port" --value-size 256 >"$1/floor.log" 2>&1 &
+  pids+=($!)
+  leader=127.0.0.1:$port
+  for _ in $(seq 1 50); do
+    grep -q listening "$1/floor.log" && return
+    sleep 0.1
+  done
+  log "grpc-floor-server did not start: $(cat "$1/floor.log")"
+  exit 2
+}
+
 # ---- workloads -------------------------------------------------------------
 run_system() {
   local run=$1 system=$2 dir=$work/$2-run$1
   mkdir -p "$dir"
+  if [[ $system == floor ]]; then
+    start_floor "$dir"
+    run_workload "$run" floor put64 --mode put --clients 64 --conns 8 --total "$(scaled 50000)"
+    run_workload "$run" floor get64 --mode get-stale --clients 64 --conns 8 \
+      --total "$(scaled 50000)" --no-preload
+    stop_pids
+    rm -rf "$dir"
+    return
+  fi
   if [[ $system == etcd ]]; then start_etcd "$dir"; else start_raft "$dir"; fi
   run_workload "$run" "$system" put64 --mode put --clients 64 --conns 8 --total "$(scaled 50000)"
   run_workload "$run" "$system" put1 --mode put --clients 1 --conns 1 --total "$(scaled 2000)"
   run_workload "$run" "$system" get64 --mode get --clients 64 --conns 8 --total "$(scaled 50000)" \
     --no-preload
+  run_workload "$run" "$system" stale64 --mode get-stale --clients 64 --conns 8 \
+    --total "$(scaled 50000)" --no-preload
   run_workload "$run" "$system" stale1 --mode get-stale --clients 1 --conns 1 \
     --total "$(scaled 2000)" --no-preload
   stop_pids
@@ -159,6 +193,7 @@ log "runs=$runs total_scale=$scale; order alternates per run (odd runs: etcd fir
 for run in $(seq 1 "$runs"); do
   if ((run % 2)); then order=(etcd raft); else order=(raft etcd); fi
   for system in "${order[@]}"; do run_system "$run" "$system"; done
+  run_system "$run" floor
 done
 
 # ---- table -----------------------------------------------------------------
@@ -186,22 +221,38 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 workloads = [("put64", "put, 64 clients"), ("put1", "put, 1 client"),
-             ("get64", "linearizable get, 64 clients"), ("stale1", "stale get, 1 client")]
+             ("get64", "linearizable get, 64 clients"), ("stale64", "stale get, 64 clients"),
+             ("stale1", "stale get, 1 client")]
 header = ["workload", "etcd ops/s", "raft ops/s", "ratio", "etcd p99 ms", "raft p99 ms", "ratio",
-          "etcd cpu us/op", "raft cpu us/op"]
+          "etcd cpu us/op", "raft cpu us/op", "client cpu us/op"]
 rows = [header]
 for w, label in workloads:
     eo, ro = med("etcd", w, "ops_per_sec"), med("raft", w, "ops_per_sec")
     ep, rp = med("etcd", w, "p99_ms"), med("raft", w, "p99_ms")
     ec, rc = med("etcd", w, "server_cpu_us_per_op"), med("raft", w, "server_cpu_us_per_op")
+    # raft-bench's own CPU per request against raft: client_cpu_pct over ops/s.
+    cc = med("raft", w, "client_cpu_pct")
+    cu = cc * 1e4 / ro if cc is not None and ro else None
     rows.append([label, fmt(eo, ".0f"), fmt(ro, ".0f"), fmt(ratio(ro, eo), ".2f"),
                  fmt(ep, ".2f"), fmt(rp, ".2f"), fmt(ratio(rp, ep), ".2f"), fmt(ec, ".0f"),
-                 fmt(rc, ".0f")])
+                 fmt(rc, ".0f"), fmt(cu, ".0f")])
 widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
 for r in rows:
     print(" | ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)))
 errors = sum(int(r["errors"]) for rs in data.values() for r in rs)
 print(f"errors over all runs: {errors}")
+
+# The gRPC floor: what one unary call costs here with nothing behind it.
+print()
+print("gRPC floor (grpc-floor-server: answers from the handler, no Raft; same load generator):")
+for w, label in [("put64", "put, 64 clients"), ("get64", "get, 64 clients")]:
+    fo = med("floor", w, "ops_per_sec")
+    fc = med("floor", w, "server_cpu_us_per_op")
+    cc = med("floor", w, "client_cpu_pct")
+    cu = cc * 1e4 / fo if cc is not None and fo else None
+    eo = med("etcd", w, "ops_per_sec")
+    print(f"  {label}: {fmt(fo, '.0f')} ops/s ({fmt(ratio(fo, eo), '.2f')}x etcd), "
+          f"server cpu {fmt(fc, '.0f')} us/op, client cpu {fmt(cu, '.0f')} us/op")
 
 e1, r1 = med("etcd", "put1", "p50_ms"), med("raft", "put1", "p50_ms")
 rtt = med("raft", "stale1", "p50_ms")
