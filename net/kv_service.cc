@@ -76,13 +76,13 @@ grpc::Status KvService::CheckSession(const ClientSession& session) {
 }
 
 void KvService::Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
-                         bool needs_leader, LocalWork local, Forward forward) {
+                         CallKind kind, LocalWork local, Forward forward) {
   NodeLoop* loop = loop_.load();
   if (shutting_down_) return reactor->Finish(Unavailable("node is shutting down; retry another"));
   if (loop == nullptr) {
     return reactor->Finish(Unavailable("node is starting: waiting to learn its peers' ids"));
   }
-  if (needs_leader) {
+  if (kind != CallKind::kLocalRead) {
     const auto [role, leader_id] = loop->role_and_leader();
     if (role != Role::kLeader) {
       if (ctx->client_metadata().count(kForwardedBy) > 0) {
@@ -97,10 +97,10 @@ void KvService::Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReac
       return ForwardTo(*leader, ctx, reactor, forward);
     }
   }
-  RunLocally(reactor, std::move(local));
+  RunLocally(reactor, kind, std::move(local));
 }
 
-void KvService::RunLocally(grpc::ServerUnaryReactor* reactor, LocalWork local) {
+void KvService::RunLocally(grpc::ServerUnaryReactor* reactor, CallKind kind, LocalWork local) {
   NodeLoop* loop = loop_.load();
   auto call = std::make_shared<PendingCall>(reactor);
   const Clock::time_point deadline = Clock::now() + options_.request_timeout;
@@ -115,7 +115,8 @@ void KvService::RunLocally(grpc::ServerUnaryReactor* reactor, LocalWork local) {
     });
     local(r, call);
   };
-  if (!loop->Post(std::move(task))) {
+  if (!loop->Post(std::move(task),
+                  kind == CallKind::kWrite ? TaskKind::kWrite : TaskKind::kOther)) {
     call->Finish(loop->running()
                      ? grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                     "server busy: request queue full; retry with backoff")
@@ -173,7 +174,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const
   if (bad.ok()) bad = CheckSession(req->session());
   if (!bad.ok()) return Rejected(reactor, bad);
   Dispatch(
-      ctx, reactor, /*needs_leader=*/true,
+      ctx, reactor, CallKind::kWrite,
       [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
         kv::Command c = CommandWith(kv::Op::kPut, req->key(), req->session());
         c.value = req->value();
@@ -193,7 +194,7 @@ grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
   if (bad.ok()) bad = CheckSession(req->session());
   if (!bad.ok()) return Rejected(reactor, bad);
   Dispatch(
-      ctx, reactor, /*needs_leader=*/true,
+      ctx, reactor, CallKind::kWrite,
       [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
         ProposeWrite(r, call, CommandWith(kv::Op::kDelete, req->key(), req->session()),
                      [resp](const kv::ApplyResult& result, Index i) {
@@ -220,7 +221,7 @@ grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext*
   }
   if (!bad.ok()) return Rejected(reactor, bad);
   Dispatch(
-      ctx, reactor, /*needs_leader=*/true,
+      ctx, reactor, CallKind::kWrite,
       [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
         kv::Command c = CommandWith(kv::Op::kCompareAndSwap, req->key(), req->session());
         c.value = req->value();
@@ -250,7 +251,7 @@ grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx, const
     resp->set_index(index.value);
   };
   Dispatch(
-      ctx, reactor, /*needs_leader=*/!req->stale(),
+      ctx, reactor, req->stale() ? CallKind::kLocalRead : CallKind::kLinearizableRead,
       [req, read](Replica& r, const std::shared_ptr<PendingCall>& call) {
         if (req->stale()) {
           read(r, r.state_machine().applied());

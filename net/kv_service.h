@@ -74,10 +74,12 @@ class KvService final : public KeyValueService::CallbackService {
   grpc::Status CheckKey(const std::string& key) const;
   grpc::Status CheckValue(const std::string& value) const;
   static grpc::Status CheckSession(const ClientSession& session);
-  // needs_leader: writes and linearizable reads; else served locally.
-  void Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
-                bool needs_leader, LocalWork local, Forward forward);
-  void RunLocally(grpc::ServerUnaryReactor* reactor, LocalWork local);
+  // Writes and linearizable reads need the leader (a follower forwards
+  // them); local reads are served by whichever node is asked.
+  enum class CallKind { kWrite, kLinearizableRead, kLocalRead };
+  void Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor, CallKind kind,
+                LocalWork local, Forward forward);
+  void RunLocally(grpc::ServerUnaryReactor* reactor, CallKind kind, LocalWork local);
   void ForwardTo(const Member& leader, grpc::CallbackServerContext* ctx,
                  grpc::ServerUnaryReactor* reactor, const Forward& forward);
   KeyValueService::Stub* StubFor(const std::string& address);

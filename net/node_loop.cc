@@ -39,16 +39,25 @@ void NodeLoop::Stop() {
   wal_.reset();
   timers_ = {};
   std::vector<Task> dropped;
+  std::vector<Task> dropped_writes;
   std::lock_guard lk(mu_);
   dropped.swap(client_tasks_);
+  dropped_writes.swap(write_tasks_);
   peer_batches_.clear();
 }
 
-bool NodeLoop::Post(Task task) {
+bool NodeLoop::Post(Task task, TaskKind kind) {
   {
     std::lock_guard lk(mu_);
-    if (!running_ || client_tasks_.size() >= options_.client_tasks_max) return false;
-    client_tasks_.push_back(std::move(task));
+    if (!running_ || client_tasks_.size() + write_tasks_.size() >= options_.client_tasks_max) {
+      return false;
+    }
+    if (kind == TaskKind::kWrite) {
+      if (write_tasks_.empty()) oldest_write_ = Clock::now();
+      write_tasks_.push_back(std::move(task));
+    } else {
+      client_tasks_.push_back(std::move(task));
+    }
   }
   cv_.notify_one();
   return true;
@@ -80,16 +89,27 @@ bool NodeLoop::running() const {
 void NodeLoop::Run() {
   Clock::time_point next_tick = Clock::now() + options_.tick_interval;
   std::vector<Task> tasks;
+  std::vector<Task> writes;
   std::vector<std::vector<Message>> batches;
+  const WriteHold& hold = options_.write_hold;
   while (true) {
+    // Computed before waiting: acks that commit the batch arrive as peer
+    // batches, which end the wait; the turn after them releases the writes.
+    const bool in_flight = WriteBatchInFlight();
     {
       std::unique_lock lk(mu_);
+      const auto release = [&] {
+        return hold.Release(in_flight, write_tasks_.size(), oldest_write_, Clock::now());
+      };
       Clock::time_point wake = next_tick;
       if (!timers_.empty()) wake = std::min(wake, timers_.top().at);
-      cv_.wait_until(lk, wake,
-                     [&] { return stop_ || !client_tasks_.empty() || !peer_batches_.empty(); });
+      if (!write_tasks_.empty()) wake = std::min(wake, hold.Deadline(oldest_write_));
+      cv_.wait_until(lk, wake, [&] {
+        return stop_ || !client_tasks_.empty() || !peer_batches_.empty() || release();
+      });
       if (stop_) return;
       tasks.swap(client_tasks_);
+      if (release()) writes.swap(write_tasks_);
       batches.swap(peer_batches_);
     }
     // Peer traffic first: acks advance the commit index for the clients.
@@ -97,9 +117,11 @@ void NodeLoop::Run() {
       for (const Message& m : batch) replica_->Receive(m);
     }
     batches.clear();
+    for (Task& t : writes) t(*replica_);
     for (Task& t : tasks) t(*replica_);
     turns_++;
-    client_tasks_run_ += tasks.size();
+    client_tasks_run_ += writes.size() + tasks.size();
+    writes.clear();
     tasks.clear();
     const Clock::time_point now = Clock::now();
     if (now >= next_tick) {
@@ -127,6 +149,11 @@ void NodeLoop::Run() {
     }
     Publish();
   }
+}
+
+bool NodeLoop::WriteBatchInFlight() const {
+  const Raft& raft = replica_->node().raft();
+  return raft.role() == Role::kLeader && raft.log().LastIndex() > raft.log().committed();
 }
 
 void NodeLoop::RunTimers(Clock::time_point now) {

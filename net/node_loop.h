@@ -7,7 +7,9 @@
 // ticks Raft when the tick interval has passed, fires due timers, then
 // drains the Replica's Ready loop (persist -> send -> apply -> answer). Work
 // that queues up while a turn is fsyncing is proposed together in the next
-// turn, so one sync covers many writes (group commit) without a timer.
+// turn, so one sync covers many writes (group commit) without a timer; on
+// the leader, client writes also wait for the batch in flight to commit
+// (WriteHold), so one batch covers what arrived during its round trip.
 //
 // A failed write or sync is fatal: the loop stops and calls on_fatal; the
 // process must exit (the Wal refuses further writes, see wal.h).
@@ -31,6 +33,7 @@
 #include "core/replica.h"
 #include "core/storage/wal.h"
 #include "net/cluster_members.h"
+#include "net/write_hold.h"
 
 namespace raft::net {
 
@@ -39,6 +42,7 @@ using Clock = std::chrono::steady_clock;
 struct NodeLoopOptions {
   std::chrono::milliseconds tick_interval{100};
   size_t client_tasks_max = 16384;  // queued client calls before RESOURCE_EXHAUSTED
+  WriteHold write_hold;             // when queued client writes are proposed
   size_t peer_batches_max = 65536;  // queued peer batches before they are dropped
 };
 
@@ -58,6 +62,10 @@ struct NodeStatus {
   std::vector<PeerStatus> peers;  // filled on the leader only
 };
 
+// What a posted task does, for WriteHold: a client write may wait to join
+// the next batch; anything else runs in the next turn.
+enum class TaskKind { kWrite, kOther };
+
 class NodeLoop {
  public:
   using Task = std::function<void(Replica&)>;
@@ -72,7 +80,7 @@ class NodeLoop {
   void Stop();
 
   // Client work: false when the queue is full or the loop is not running.
-  bool Post(Task task);
+  bool Post(Task task, TaskKind kind = TaskKind::kOther);
   // Peer traffic: dropped when the queue is full (Raft tolerates loss).
   void PostPeerMessages(std::vector<Message> messages);
   // Loop thread only: runs fn on the loop thread at or after `at`.
@@ -93,6 +101,8 @@ class NodeLoop {
     bool operator>(const Timer& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   void Run();
+  // Leader with appended entries not yet committed: writes may wait.
+  bool WriteBatchInFlight() const;
   void RunTimers(Clock::time_point now);
   void Publish();
   void LogTransitions(const NodeStatus& now, Index snapshot_index);
@@ -107,6 +117,8 @@ class NodeLoop {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Task> client_tasks_;                  // guarded by mu_
+  std::vector<Task> write_tasks_;                   // guarded by mu_; see WriteHold
+  Clock::time_point oldest_write_;                  // queued time of write_tasks_[0]; mu_
   std::vector<std::vector<Message>> peer_batches_;  // guarded by mu_
   bool running_ = false;                            // guarded by mu_
   bool stop_ = false;                               // guarded by mu_
