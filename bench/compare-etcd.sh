@@ -220,22 +220,28 @@ def ratio(a, b):
 def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
+def client_us(system, workload):
+    """raft-bench's own CPU per request (median over runs), from its CPU share."""
+    rows = [r for r in data.get((system, workload), []) if float(r["ops_per_sec"]) > 0]
+    if not rows:
+        return None
+    return statistics.median(float(r["client_cpu_pct"]) * 1e4 / float(r["ops_per_sec"])
+                             for r in rows)
+
 workloads = [("put64", "put, 64 clients"), ("put1", "put, 1 client"),
              ("get64", "linearizable get, 64 clients"), ("stale64", "stale get, 64 clients"),
              ("stale1", "stale get, 1 client")]
 header = ["workload", "etcd ops/s", "raft ops/s", "ratio", "etcd p99 ms", "raft p99 ms", "ratio",
-          "etcd cpu us/op", "raft cpu us/op", "client cpu us/op"]
+          "etcd cpu us/op", "raft cpu us/op", "client cpu us/op (etcd, raft)"]
 rows = [header]
 for w, label in workloads:
     eo, ro = med("etcd", w, "ops_per_sec"), med("raft", w, "ops_per_sec")
     ep, rp = med("etcd", w, "p99_ms"), med("raft", w, "p99_ms")
     ec, rc = med("etcd", w, "server_cpu_us_per_op"), med("raft", w, "server_cpu_us_per_op")
-    # raft-bench's own CPU per request against raft: client_cpu_pct over ops/s.
-    cc = med("raft", w, "client_cpu_pct")
-    cu = cc * 1e4 / ro if cc is not None and ro else None
     rows.append([label, fmt(eo, ".0f"), fmt(ro, ".0f"), fmt(ratio(ro, eo), ".2f"),
                  fmt(ep, ".2f"), fmt(rp, ".2f"), fmt(ratio(rp, ep), ".2f"), fmt(ec, ".0f"),
-                 fmt(rc, ".0f"), fmt(cu, ".0f")])
+                 fmt(rc, ".0f"),
+                 f"{fmt(client_us('etcd', w), '.0f')}, {fmt(client_us('raft', w), '.0f')}"])
 widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
 for r in rows:
     print(" | ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)))
@@ -248,8 +254,7 @@ print("gRPC floor (grpc-floor-server: answers from the handler, no Raft; same lo
 for w, label in [("put64", "put, 64 clients"), ("get64", "get, 64 clients")]:
     fo = med("floor", w, "ops_per_sec")
     fc = med("floor", w, "server_cpu_us_per_op")
-    cc = med("floor", w, "client_cpu_pct")
-    cu = cc * 1e4 / fo if cc is not None and fo else None
+    cu = client_us("floor", w)
     eo = med("etcd", w, "ops_per_sec")
     print(f"  {label}: {fmt(fo, '.0f')} ops/s ({fmt(ratio(fo, eo), '.2f')}x etcd), "
           f"server cpu {fmt(fc, '.0f')} us/op, client cpu {fmt(cu, '.0f')} us/op")
