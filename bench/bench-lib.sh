@@ -1,6 +1,6 @@
 # Shared by bench/compare-etcd.sh and bench/compare-builds.sh: temp dirs and
-# process cleanup, free ports, a 3-node raft-server cluster, one raft-bench
-# workload. The caller sets root, bench, server, ctl and results_name, and
+# process cleanup, free ports, a 3-node raft-server cluster, waiting for a
+# leader, one raft-bench workload and the workloads both scripts run. The caller sets root, bench, server, ctl and results_name, and
 # defines log().
 runs=${RUNS:-3}
 scale=${TOTAL_SCALE:-1}
@@ -56,19 +56,39 @@ start_raft() {
       --data-dir "$dir/node$((i + 1))" >"$dir/node$((i + 1)).log" 2>&1 &
     pids+=($!)
   done
+  raft_leader() {
+    "$ctl" --endpoints "$endpoints" --timeout 1000 status 2>/dev/null |
+      awk '$3 == "leader" { print $1; exit }'
+  }
+  await_leader raft_leader raft "$dir"/node*.log
+  log "raft-server: up, leader $leader (members $endpoints)"
+}
+
+# await_leader FIND NAME LOG...: runs FIND (which prints the leader's
+# host:port, or nothing) every 0.5 s for up to 30 s and sets `leader`; if
+# none appears, shows the end of each LOG and exits 2.
+await_leader() {
+  local find=$1 name=$2
+  shift 2
   leader=""
   for _ in $(seq 1 60); do
-    leader=$("$ctl" --endpoints "$endpoints" --timeout 1000 status 2>/dev/null |
-      awk '$3 == "leader" { print $1; exit }') || true
-    [[ -n $leader ]] && break
+    leader=$("$find") || true
+    [[ -n $leader ]] && return
     sleep 0.5
   done
-  if [[ -z $leader ]]; then
-    tail -n 5 "$dir"/node*.log >&2
-    log "raft: no leader after 30 s"
-    exit 2
-  fi
-  log "raft-server: up, leader $leader (members $endpoints)"
+  tail -n 5 "$@" >&2
+  log "$name: no leader after 30 s"
+  exit 2
+}
+
+# run_common_workloads RUN SYSTEM: put64, put1 and get64 against $leader,
+# as compare-etcd.sh and compare-builds.sh both measure them.
+run_common_workloads() {
+  local run=$1 system=$2
+  run_workload "$run" "$system" put64 --mode put --clients 64 --conns 8 --total "$(scaled 50000)"
+  run_workload "$run" "$system" put1 --mode put --clients 1 --conns 1 --total "$(scaled 2000)"
+  run_workload "$run" "$system" get64 --mode get --clients 64 --conns 8 \
+    --total "$(scaled 50000)" --no-preload
 }
 
 # Sum of user + system clock ticks of every process in pids.

@@ -42,10 +42,7 @@ for run in $(seq 1 "$runs"); do
     dir=$work/${labels[i]}-run$run
     mkdir -p "$dir"
     start_raft "$dir"
-    run_workload "$run" "${labels[i]}" put64 --mode put --clients 64 --conns 8 --total "$(scaled 50000)"
-    run_workload "$run" "${labels[i]}" put1 --mode put --clients 1 --conns 1 --total "$(scaled 2000)"
-    run_workload "$run" "${labels[i]}" get64 --mode get --clients 64 --conns 8 \
-      --total "$(scaled 50000)" --no-preload
+    run_common_workloads "$run" "${labels[i]}"
     stop_pids
     rm -rf "$dir"
   done

@@ -16,9 +16,9 @@
 #           lookup (--total 2000)
 # Then, for scale, the gRPC floor: build/bench/grpc-floor-server, which
 # answers raft.KeyValueService calls from the handler with no Raft behind
-# it, under put64 and get64 (stale64's shape). No server can use less CPU
-# per call with gRPC C++ on this machine, so the floor bounds what any
-# change to raft-server could reach.
+# it, under put64 and get64 (stale64's shape): what the gRPC call alone
+# costs here, with the callback API as raft-server uses it, a floor under
+# raft-server's cost per request.
 # Each run starts fresh clusters of both systems, one after the other; runs
 # alternate which system goes first (run 1: etcd, run 2: raft, ...). The
 # table shows the median over runs of ops/s, of p99 latency and of the
@@ -96,24 +96,16 @@ start_etcd() {
       --initial-cluster-token "bench-$$" >"$dir/e$i.log" 2>&1 &
     pids+=($!)
   done
-  leader=""
-  for _ in $(seq 1 60); do
-    if etcdctl --endpoints "$endpoints" --command-timeout 2s endpoint health >/dev/null 2>&1; then
-      leader=$(etcdctl --endpoints "$endpoints" endpoint status -w json 2>/dev/null | python3 -c '
+  etcd_leader() {
+    etcdctl --endpoints "$endpoints" --command-timeout 2s endpoint health >/dev/null 2>&1 &&
+      etcdctl --endpoints "$endpoints" endpoint status -w json 2>/dev/null | python3 -c '
 import json, sys
 for e in json.load(sys.stdin):
     if e["Status"]["header"]["member_id"] == e["Status"]["leader"]:
         print(e["Endpoint"].replace("http://", ""))
-        break') || true
-      [[ -n $leader ]] && break
-    fi
-    sleep 0.5
-  done
-  if [[ -z $leader ]]; then
-    tail -n 5 "$dir"/e*.log >&2
-    log "etcd: no healthy cluster with a leader after 30 s"
-    exit 2
-  fi
+        break'
+  }
+  await_leader etcd_leader "etcd (a healthy cluster)" "$dir"/e*.log
   log "etcd $(etcd --version | head -1 | awk '{print $3}'): up, leader $leader (members $endpoints)"
 }
 
@@ -145,10 +137,7 @@ run_system() {
     return
   fi
   if [[ $system == etcd ]]; then start_etcd "$dir"; else start_raft "$dir"; fi
-  run_workload "$run" "$system" put64 --mode put --clients 64 --conns 8 --total "$(scaled 50000)"
-  run_workload "$run" "$system" put1 --mode put --clients 1 --conns 1 --total "$(scaled 2000)"
-  run_workload "$run" "$system" get64 --mode get --clients 64 --conns 8 --total "$(scaled 50000)" \
-    --no-preload
+  run_common_workloads "$run" "$system"
   run_workload "$run" "$system" stale64 --mode get-stale --clients 64 --conns 8 \
     --total "$(scaled 50000)" --no-preload
   run_workload "$run" "$system" stale1 --mode get-stale --clients 1 --conns 1 \

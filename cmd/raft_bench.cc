@@ -221,7 +221,6 @@ class Bench {
     issued_ = 0;
     ok_ = 0;
     failed_ = 0;
-    completed_ = 0;
     stop_ = false;
     first_error_.reset();
     active_ = slots_.size();
@@ -339,8 +338,7 @@ class Bench {
   void OnDone(Slot& slot, Op op, const grpc::Status& status) {
     const auto latency = Clock::now() - slot.sent;
     if (status.ok()) {
-      ok_.fetch_add(1, std::memory_order_relaxed);
-      const uint64_t n = completed_.fetch_add(1, std::memory_order_relaxed);
+      const uint64_t n = ok_.fetch_add(1, std::memory_order_relaxed);  // numbers the samples
       if (!phase_.preload && n < kSamplesMax) {
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(latency).count();
         RAFT_ASSERT(us >= 0 && us <= int64_t{UINT32_MAX});
@@ -401,11 +399,10 @@ class Bench {
 
   PhaseSpec phase_{};  // written by Run before any request of the phase
   Clock::time_point start_;
-  std::atomic<uint64_t> issued_{0};     // tickets handed out, including past the total
-  std::atomic<uint64_t> ok_{0};         // successful requests
-  std::atomic<uint64_t> failed_{0};     // failed requests
-  std::atomic<uint64_t> completed_{0};  // successful requests, numbering the samples
-  std::atomic<bool> stop_{false};       // --duration reached: slots retire
+  std::atomic<uint64_t> issued_{0};  // tickets handed out, including past the total
+  std::atomic<uint64_t> ok_{0};      // successful requests
+  std::atomic<uint64_t> failed_{0};  // failed requests
+  std::atomic<bool> stop_{false};    // --duration reached: slots retire
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -49,13 +49,16 @@ ApplyResult KvStateMachine::Execute(const Command& c) {
   auto it = data_.find(c.key);
   r.found = it != data_.end();
   if (r.found) r.value = it->second;
+  const auto store = [&] {
+    if (r.found) {
+      it->second = c.value;
+    } else {
+      data_.emplace(c.key, c.value);
+    }
+  };
   switch (c.op) {
     case Op::kPut:
-      if (r.found) {
-        it->second = c.value;
-      } else {
-        data_.emplace(c.key, c.value);
-      }
+      store();
       break;
     case Op::kDelete:
       r.ok = r.found;
@@ -63,8 +66,7 @@ ApplyResult KvStateMachine::Execute(const Command& c) {
       break;
     case Op::kCompareAndSwap:
       r.ok = c.expect_absent ? !r.found : (r.found && it->second == c.expected);
-      if (r.ok && r.found) it->second = c.value;
-      if (r.ok && !r.found) data_.emplace(c.key, c.value);
+      if (r.ok) store();
       break;
     case Op::kGet:
       break;  // a read through the log changes nothing
@@ -80,17 +82,12 @@ std::optional<std::string> KvStateMachine::Get(const std::string& key) const {
 
 uint64_t KvStateMachine::Digest() const {
   // FNV-1a per pair, summed: the same for equal contents in any order.
+  const auto mix = [](uint64_t h, const std::string& s) {
+    for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL;
+  };
   uint64_t sum = 0;
-  for (const auto& [k, v] : data_) {
-    uint64_t h = 1469598103934665603ULL;
-    auto mix = [&h](const std::string& s) {
-      for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ULL;
-      h = (h ^ 0xff) * 1099511628211ULL;
-    };
-    mix(k);
-    mix(v);
-    sum += h;
-  }
+  for (const auto& [k, v] : data_) sum += mix(mix(1469598103934665603ULL, k), v);
   return sum;
 }
 

@@ -2,23 +2,18 @@
 #include "net/data_dir.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
+
+#include "tests/support/temp_dir.h"
 
 namespace raft::net {
 namespace {
 
 class DataDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/raft-datadir-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-  std::string root_;
+  raft::testing::TempDir tmp_;
+  const std::string root_ = tmp_.path();
 };
 
 TEST_F(DataDirTest, CreatesNestedDirectoryAndKeepsTheNodeId) {

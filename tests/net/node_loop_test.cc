@@ -5,16 +5,15 @@
 #include "net/node_loop.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <optional>
 
 #include "core/rng.h"
 #include "net/posix_file_system.h"
+#include "tests/support/temp_dir.h"
 
 namespace raft::net {
 namespace {
@@ -66,9 +65,6 @@ class CapturingTransport final : public Transport {
 class NodeLoopWriteHoldTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/raft-nodeloop-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     Result<Membership> members = Membership::Create({{"n1", "127.0.0.1:1", kSelf},
                                                      {"n2", "127.0.0.1:2", kPeer},
                                                      {"n3", "127.0.0.1:3", NodeId{3}}},
@@ -78,13 +74,12 @@ class NodeLoopWriteHoldTest : public ::testing::Test {
   }
   void TearDown() override {
     if (loop_) loop_->Stop();
-    std::filesystem::remove_all(dir_);
   }
 
   // Starts node 1 of {1, 2, 3} and makes it leader with its first entry
   // committed, answering as node 2.
   void StartLeader(WriteHold hold) {
-    Result<std::unique_ptr<Wal>> wal = Wal::Open(fs_, WalOptions{.dir = dir_});
+    Result<std::unique_ptr<Wal>> wal = Wal::Open(fs_, WalOptions{.dir = dir_.path()});
     ASSERT_TRUE(wal.ok()) << wal.status().message();
     Config config;
     config.id = kSelf;
@@ -136,7 +131,7 @@ class NodeLoopWriteHoldTest : public ::testing::Test {
         TaskKind::kWrite));
   }
 
-  std::string dir_;
+  raft::testing::TempDir dir_;  // declared before loop_, so removed after it stops
   PosixFileSystem fs_;
   CapturingTransport transport_;
   Membership members_;

@@ -8,10 +8,8 @@
 #include "core/storage/wal_inspector.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +20,7 @@
 #include "core/storage/wal.h"
 #include "net/posix_file_system.h"
 #include "sim/sim_disk.h"
+#include "tests/support/temp_dir.h"
 
 namespace raft {
 namespace {
@@ -490,13 +489,8 @@ TEST_F(WalInspectorTest, MissingDirectoryIsAnError) {
 // On real files: a torn tail and a leftover snapshot .tmp, both of which
 // recovery would repair, survive inspection untouched.
 TEST(WalInspectorPosixTest, NeverModifiesTheDirectory) {
-  char tmpl[] = "/tmp/wal_inspector_test.XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
-  struct RemoveDir {
-    std::string dir;
-    ~RemoveDir() { std::filesystem::remove_all(dir); }
-  } cleanup{dir};
+  raft::testing::TempDir temp_dir;
+  const std::string dir = temp_dir.path();
   PosixFileSystem fs;
   {
     Result<std::unique_ptr<Wal>> wal = Wal::Open(fs, WalOptions{dir, kSmallSegmentBytes});

@@ -13,11 +13,9 @@
 //     damaged snapshot) fails Open with kCorruption naming the file and
 //     offset, and leaves the files untouched.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -29,6 +27,7 @@
 #include "core/storage/wal_record.h"
 #include "net/posix_file_system.h"
 #include "tests/support/entries.h"
+#include "tests/support/temp_dir.h"
 
 namespace raft {
 namespace {
@@ -58,16 +57,8 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 class WalRecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/wal_recovery_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
     options_.dir = root_ + "/wal";
     options_.segment_bytes_max = kSegmentBytesMax;
-  }
-  void TearDown() override {
-    wal_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(root_, ec);
   }
 
   // (Re)opens the Wal, closing any open one first; fails the test if Open
@@ -160,7 +151,8 @@ class WalRecoveryTest : public ::testing::Test {
   }
 
   PosixFileSystem fs_;
-  std::string root_;
+  raft::testing::TempDir tmp_;  // declared before wal_, so removed after it closes
+  const std::string root_ = tmp_.path();
   WalOptions options_;
   std::unique_ptr<Wal> wal_;
   std::vector<Entry> expected_;
