@@ -458,7 +458,9 @@ void Raft::HandleAppendResponse(const Message& m) {
       break;
   }
   if (MaybeCommit()) {
-    BroadcastAppend();
+    // Deferred to the Ready: proposals made before it (writes that waited
+    // for this commit) then share one AppendEntries with the new commit index.
+    append_pending_ = true;
   } else {
     // A follower that was paused waiting for this answer may have missed
     // commit index updates meanwhile (BroadcastAppend skipped it): send it
@@ -535,7 +537,7 @@ void Raft::OnStable(Index index, Term term) {
   log_.StableTo(index, term);
   if (role_ != Role::kLeader || !log_.MatchTerm(index, term)) return;
   // Our own vote in the commit count only covers what is durable here.
-  if (progress_.at(id_).MaybeUpdate(index) && MaybeCommit()) BroadcastAppend();
+  if (progress_.at(id_).MaybeUpdate(index) && MaybeCommit()) append_pending_ = true;
 }
 
 void Raft::BroadcastAppend() {

@@ -14,11 +14,42 @@ grpc::Status Unavailable(const std::string& why) { return {grpc::StatusCode::UNA
 
 grpc::Status Invalid(const std::string& why) { return {grpc::StatusCode::INVALID_ARGUMENT, why}; }
 
-// Answers a call that failed validation at once.
-grpc::ServerUnaryReactor* Rejected(grpc::ServerUnaryReactor* reactor, const grpc::Status& why) {
-  reactor->Finish(why);
-  return reactor;
-}
+// A forwarded call: its reply comes back on the node's queue and is relayed
+// to the client's call as is. It has its own response message, so a reply
+// that completes during shutdown never writes into a call already gone.
+template <typename Response>
+class ForwardCall final : public CqTag {
+ public:
+  ForwardCall(Responder* call, Response* response, std::string leader)
+      : call_(call), response_(response), leader_(std::move(leader)) {}
+
+  grpc::ClientContext& context() { return context_; }
+  void Start(std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> rpc) {
+    rpc_ = std::move(rpc);
+    rpc_->Finish(&reply_, &status_, this);
+  }
+
+  void OnEvent(bool) override {
+    if (status_.ok()) {
+      *response_ = std::move(reply_);
+      call_->Finish(status_);
+    } else {
+      call_->Finish({status_.error_code(),
+                     "forwarded to leader " + leader_ + ": " + status_.error_message()});
+    }
+    delete this;
+  }
+  void Discard() override { delete this; }
+
+ private:
+  Responder* const call_;
+  Response* const response_;
+  const std::string leader_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> rpc_;
+  Response reply_;
+  grpc::Status status_;
+};
 
 kv::Command CommandWith(kv::Op op, const std::string& key, const ClientSession& session) {
   kv::Command c;
@@ -31,25 +62,31 @@ kv::Command CommandWith(kv::Op op, const std::string& key, const ClientSession& 
 
 }  // namespace
 
-// Counts calls until gRPC is done with them, so shutdown can drain.
-class KvService::CountedReactor final : public grpc::ServerUnaryReactor {
- public:
-  explicit CountedReactor(std::atomic<int>& in_flight) : in_flight_(in_flight) { ++in_flight_; }
-  void OnDone() override {
-    --in_flight_;
-    delete this;
+void KvService::Listen(grpc::ServerCompletionQueue* cq) {
+  cq_ = cq;
+  // A few calls of each method are requested ahead, so calls that arrive
+  // together are matched at once.
+  constexpr int kRequestedAhead = 16;
+  for (int i = 0; i < kRequestedAhead; i++) {
+    Call<PutRequest, PutResponse>::Listen(
+        &service_, &Service::RequestPut, cq, [this](auto* call) { Put(call); }, &in_flight_);
+    Call<GetRequest, GetResponse>::Listen(
+        &service_, &Service::RequestGet, cq, [this](auto* call) { Get(call); }, &in_flight_);
+    Call<DeleteRequest, DeleteResponse>::Listen(
+        &service_, &Service::RequestDelete, cq, [this](auto* call) { Delete(call); }, &in_flight_);
+    Call<CompareAndSwapRequest, CompareAndSwapResponse>::Listen(
+        &service_, &Service::RequestCompareAndSwap, cq,
+        [this](auto* call) { CompareAndSwap(call); }, &in_flight_);
+    Call<GetClusterStatusRequest, GetClusterStatusResponse>::Listen(
+        &service_, &Service::RequestGetClusterStatus, cq,
+        [this](auto* call) { GetClusterStatus(call); });
   }
-
- private:
-  std::atomic<int>& in_flight_;
-};
+}
 
 void KvService::Attach(const Membership* members, NodeLoop* loop) {
   members_ = members;
   loop_ = loop;
 }
-
-grpc::ServerUnaryReactor* KvService::NewReactor() { return new CountedReactor(in_flight_); }
 
 grpc::Status KvService::CheckKey(const std::string& key) const {
   if (key.empty()) return Invalid("key must not be empty");
@@ -75,34 +112,43 @@ grpc::Status KvService::CheckSession(const ClientSession& session) {
   return grpc::Status::OK;
 }
 
-void KvService::Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
-                         CallKind kind, LocalWork local, Forward forward) {
+template <typename Request, typename Response, typename StartForward>
+void KvService::Dispatch(Call<Request, Response>* call, CallKind kind, LocalWork local,
+                         StartForward start_forward) {
   NodeLoop* loop = loop_.load();
-  if (shutting_down_) return reactor->Finish(Unavailable("node is shutting down; retry another"));
+  if (shutting_down_) return call->Finish(Unavailable("node is shutting down; retry another"));
   if (loop == nullptr) {
-    return reactor->Finish(Unavailable("node is starting: waiting to learn its peers' ids"));
+    return call->Finish(Unavailable("node is starting: waiting to learn its peers' ids"));
   }
   if (kind != CallKind::kLocalRead) {
     const auto [role, leader_id] = loop->role_and_leader();
     if (role != Role::kLeader) {
-      if (ctx->client_metadata().count(kForwardedBy) > 0) {
-        return reactor->Finish(
+      grpc::ServerContext& ctx = call->context();
+      if (ctx.client_metadata().count(kForwardedBy) > 0) {
+        return call->Finish(
             Unavailable("not the leader (leadership moved while forwarding); retry"));
       }
       const Member* leader = leader_id.IsNone() ? nullptr : members_.load()->Find(leader_id);
       if (leader == nullptr) {
-        return reactor->Finish(
+        return call->Finish(
             Unavailable("no leader: an election is in progress or no quorum is reachable; retry"));
       }
-      return ForwardTo(*leader, ctx, reactor, forward);
+      auto* forward = new ForwardCall<Response>(call, &call->response(),
+                                                leader->name + " at " + leader->address);
+      grpc::ClientContext& fctx = forward->context();
+      fctx.AddMetadata(kForwardedBy, options_.self_name);
+      const auto own_deadline = std::chrono::system_clock::now() + options_.request_timeout;
+      fctx.set_deadline(std::min(ctx.deadline(), own_deadline));
+      forward->Start(start_forward(StubFor(leader->address), &fctx, cq_));
+      return;
     }
   }
-  RunLocally(reactor, kind, std::move(local));
+  RunLocally(call, kind, std::move(local));
 }
 
-void KvService::RunLocally(grpc::ServerUnaryReactor* reactor, CallKind kind, LocalWork local) {
+void KvService::RunLocally(Responder* responder, CallKind kind, LocalWork local) {
   NodeLoop* loop = loop_.load();
-  auto call = std::make_shared<PendingCall>(reactor);
+  auto call = std::make_shared<PendingCall>(responder);
   const Clock::time_point deadline = Clock::now() + options_.request_timeout;
   const auto timeout_ms = options_.request_timeout.count();
   NodeLoop::Task task = [call, loop, deadline, timeout_ms, local = std::move(local)](Replica& r) {
@@ -124,27 +170,9 @@ void KvService::RunLocally(grpc::ServerUnaryReactor* reactor, CallKind kind, Loc
   }
 }
 
-void KvService::ForwardTo(const Member& leader, grpc::CallbackServerContext* ctx,
-                          grpc::ServerUnaryReactor* reactor, const Forward& forward) {
-  auto* fctx = new grpc::ClientContext();
-  fctx->AddMetadata(kForwardedBy, options_.self_name);
-  const auto own_deadline = std::chrono::system_clock::now() + options_.request_timeout;
-  fctx->set_deadline(std::min(ctx->deadline(), own_deadline));
-  forward(StubFor(leader.address)->async(), fctx,
-          [fctx, reactor, where = leader.name + " at " + leader.address](grpc::Status s) {
-            delete fctx;
-            if (s.ok()) return reactor->Finish(s);
-            reactor->Finish(
-                {s.error_code(), "forwarded to leader " + where + ": " + s.error_message()});
-          });
-}
-
 KeyValueService::Stub* KvService::StubFor(const std::string& address) {
-  std::lock_guard lk(stubs_mu_);
   std::unique_ptr<KeyValueService::Stub>& stub = stubs_[address];
-  if (!stub) {
-    stub = KeyValueService::NewStub(Dial(address));
-  }
+  if (!stub) stub = KeyValueService::NewStub(Dial(address));
   return stub.get();
 }
 
@@ -166,52 +194,49 @@ void KvService::ProposeWrite(Replica& r, const std::shared_ptr<PendingCall>& cal
   });
 }
 
-grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx, const PutRequest* req,
-                                         PutResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = NewReactor();
+void KvService::Put(Call<PutRequest, PutResponse>* call) {
+  const PutRequest* req = &call->request();
+  PutResponse* resp = &call->response();
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckValue(req->value());
   if (bad.ok()) bad = CheckSession(req->session());
-  if (!bad.ok()) return Rejected(reactor, bad);
+  if (!bad.ok()) return call->Finish(bad);
   Dispatch(
-      ctx, reactor, CallKind::kWrite,
-      [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
+      call, CallKind::kWrite,
+      [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& pending) {
         kv::Command c = CommandWith(kv::Op::kPut, req->key(), req->session());
         c.value = req->value();
-        ProposeWrite(r, call, std::move(c),
+        ProposeWrite(r, pending, std::move(c),
                      [resp](const kv::ApplyResult&, Index i) { resp->set_index(i.value); });
       },
-      [req, resp](auto* stub, grpc::ClientContext* c, auto done) {
-        stub->Put(c, req, resp, std::move(done));
+      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
+        return stub->AsyncPut(c, *req, cq);
       });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* KvService::Delete(grpc::CallbackServerContext* ctx,
-                                            const DeleteRequest* req, DeleteResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = NewReactor();
+void KvService::Delete(Call<DeleteRequest, DeleteResponse>* call) {
+  const DeleteRequest* req = &call->request();
+  DeleteResponse* resp = &call->response();
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckSession(req->session());
-  if (!bad.ok()) return Rejected(reactor, bad);
+  if (!bad.ok()) return call->Finish(bad);
   Dispatch(
-      ctx, reactor, CallKind::kWrite,
-      [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
-        ProposeWrite(r, call, CommandWith(kv::Op::kDelete, req->key(), req->session()),
+      call, CallKind::kWrite,
+      [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& pending) {
+        ProposeWrite(r, pending, CommandWith(kv::Op::kDelete, req->key(), req->session()),
                      [resp](const kv::ApplyResult& result, Index i) {
                        resp->set_deleted(result.ok);
                        resp->set_index(i.value);
                      });
       },
-      [req, resp](auto* stub, grpc::ClientContext* c, auto done) {
-        stub->Delete(c, req, resp, std::move(done));
+      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
+        return stub->AsyncDelete(c, *req, cq);
       });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext* ctx,
-                                                    const CompareAndSwapRequest* req,
-                                                    CompareAndSwapResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = NewReactor();
+void KvService::CompareAndSwap(Call<CompareAndSwapRequest, CompareAndSwapResponse>* call) {
+  const CompareAndSwapRequest* req = &call->request();
+  CompareAndSwapResponse* resp = &call->response();
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckValue(req->value());
   if (bad.ok()) bad = CheckValue(req->expected_value());
@@ -219,31 +244,30 @@ grpc::ServerUnaryReactor* KvService::CompareAndSwap(grpc::CallbackServerContext*
   if (bad.ok() && req->expect_absent() && !req->expected_value().empty()) {
     bad = Invalid("expect_absent and expected_value exclude each other");
   }
-  if (!bad.ok()) return Rejected(reactor, bad);
+  if (!bad.ok()) return call->Finish(bad);
   Dispatch(
-      ctx, reactor, CallKind::kWrite,
-      [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& call) {
+      call, CallKind::kWrite,
+      [this, req, resp](Replica& r, const std::shared_ptr<PendingCall>& pending) {
         kv::Command c = CommandWith(kv::Op::kCompareAndSwap, req->key(), req->session());
         c.value = req->value();
         c.expected = req->expected_value();
         c.expect_absent = req->expect_absent();
-        ProposeWrite(r, call, std::move(c), [resp](const kv::ApplyResult& result, Index i) {
+        ProposeWrite(r, pending, std::move(c), [resp](const kv::ApplyResult& result, Index i) {
           resp->set_swapped(result.ok);
           resp->set_found(result.found);
           resp->set_current_value(result.value);
           resp->set_index(i.value);
         });
       },
-      [req, resp](auto* stub, grpc::ClientContext* c, auto done) {
-        stub->CompareAndSwap(c, req, resp, std::move(done));
+      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
+        return stub->AsyncCompareAndSwap(c, *req, cq);
       });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx, const GetRequest* req,
-                                         GetResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = NewReactor();
-  if (grpc::Status bad = CheckKey(req->key()); !bad.ok()) return Rejected(reactor, bad);
+void KvService::Get(Call<GetRequest, GetResponse>* call) {
+  const GetRequest* req = &call->request();
+  GetResponse* resp = &call->response();
+  if (grpc::Status bad = CheckKey(req->key()); !bad.ok()) return call->Finish(bad);
   auto read = [req, resp](const Replica& r, Index index) {
     std::optional<std::string> value = r.state_machine().Get(req->key());
     resp->set_found(value.has_value());
@@ -251,36 +275,32 @@ grpc::ServerUnaryReactor* KvService::Get(grpc::CallbackServerContext* ctx, const
     resp->set_index(index.value);
   };
   Dispatch(
-      ctx, reactor, req->stale() ? CallKind::kLocalRead : CallKind::kLinearizableRead,
-      [req, read](Replica& r, const std::shared_ptr<PendingCall>& call) {
+      call, req->stale() ? CallKind::kLocalRead : CallKind::kLinearizableRead,
+      [req, read](Replica& r, const std::shared_ptr<PendingCall>& pending) {
         if (req->stale()) {
           read(r, r.state_machine().applied());
-          return call->Finish(grpc::Status::OK);
+          return pending->Finish(grpc::Status::OK);
         }
-        r.ReadBarrier([&r, call, read](const Status& s, Index index) {
-          if (call->finished()) return;
-          if (!s.ok()) return call->Finish(ToGrpcStatus(s));
+        r.ReadBarrier([&r, pending, read](const Status& s, Index index) {
+          if (pending->finished()) return;
+          if (!s.ok()) return pending->Finish(ToGrpcStatus(s));
           read(r, index);
-          call->Finish(grpc::Status::OK);
+          pending->Finish(grpc::Status::OK);
         });
       },
-      [req, resp](auto* stub, grpc::ClientContext* c, auto done) {
-        stub->Get(c, req, resp, std::move(done));
+      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
+        return stub->AsyncGet(c, *req, cq);
       });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* KvService::GetClusterStatus(grpc::CallbackServerContext*,
-                                                      const GetClusterStatusRequest*,
-                                                      GetClusterStatusResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = NewReactor();
+void KvService::GetClusterStatus(Call<GetClusterStatusRequest, GetClusterStatusResponse>* call) {
+  GetClusterStatusResponse* resp = &call->response();
   resp->set_node_id(options_.self_name);
   NodeLoop* loop = loop_.load();
   const Membership* members = members_.load();
   if (loop == nullptr || members == nullptr) {
     resp->set_role("starting");
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return call->Finish(grpc::Status::OK);
   }
   const NodeStatus status = loop->status();
   resp->set_role(RoleName(status.role));
@@ -301,8 +321,7 @@ grpc::ServerUnaryReactor* KvService::GetClusterStatus(grpc::CallbackServerContex
       out->set_progress(p.progress);
     }
   }
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  call->Finish(grpc::Status::OK);
 }
 
 }  // namespace raft::net

@@ -9,11 +9,13 @@
 //   - with no known leader the answer is UNAVAILABLE, never a guess;
 //   - stale Gets and GetClusterStatus are answered from this node.
 //
-// No handler blocks a gRPC thread: every call is finished later from the
-// loop thread or from the forwarded call's callback (callback API).
+// No handler blocks: every call arrives on the node's completion queue
+// (asynchronous API, see cq_tag.h) and is finished later from the loop
+// thread or when the forwarded call's reply comes back on the same queue.
 //
-// Threading: handlers run on gRPC threads; they touch Raft state only
-// through NodeLoop::Post and the published NodeStatus.
+// Threading: handlers run on the thread polling the completion queue (the
+// loop's once Raft runs); they touch Raft state only through NodeLoop::Post
+// and the published NodeStatus.
 #pragma once
 
 #include <atomic>
@@ -21,13 +23,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "core/replica.h"
 #include "net/cluster_members.h"
 #include "net/node_loop.h"
 #include "net/pending_call.h"
+#include "net/unary_call.h"
 #include "proto/raft.grpc.pb.h"
 
 namespace raft::net {
@@ -39,10 +41,13 @@ struct KvServiceOptions {
   std::chrono::milliseconds request_timeout{5000};
 };
 
-class KvService final : public KeyValueService::CallbackService {
+class KvService {
  public:
   explicit KvService(const KvServiceOptions& options) : options_(options) {}
 
+  grpc::Service* service() { return &service_; }
+  // Starts accepting calls on cq, which the server was built with.
+  void Listen(grpc::ServerCompletionQueue* cq);
   // Called once the members are known and the loop runs; before that every
   // call but GetClusterStatus answers UNAVAILABLE ("starting").
   void Attach(const Membership* members, NodeLoop* loop);
@@ -51,49 +56,43 @@ class KvService final : public KeyValueService::CallbackService {
   // Calls still in flight on this node (local or forwarded).
   int in_flight() const { return in_flight_.load(); }
 
-  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx, const PutRequest* req,
-                                PutResponse* resp) override;
-  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const GetRequest* req,
-                                GetResponse* resp) override;
-  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx, const DeleteRequest* req,
-                                   DeleteResponse* resp) override;
-  grpc::ServerUnaryReactor* CompareAndSwap(grpc::CallbackServerContext* ctx,
-                                           const CompareAndSwapRequest* req,
-                                           CompareAndSwapResponse* resp) override;
-  grpc::ServerUnaryReactor* GetClusterStatus(grpc::CallbackServerContext* ctx,
-                                             const GetClusterStatusRequest* req,
-                                             GetClusterStatusResponse* resp) override;
-
  private:
+  using Service = KeyValueService::AsyncService;
+  template <typename Request, typename Response>
+  using Call = UnaryCall<Service, Request, Response>;
   using LocalWork = std::function<void(Replica&, const std::shared_ptr<PendingCall>&)>;
-  using Forward = std::function<void(KeyValueService::StubInterface::async_interface*,
-                                     grpc::ClientContext*, std::function<void(grpc::Status)>)>;
-  class CountedReactor;
 
-  grpc::ServerUnaryReactor* NewReactor();
+  void Put(Call<PutRequest, PutResponse>* call);
+  void Get(Call<GetRequest, GetResponse>* call);
+  void Delete(Call<DeleteRequest, DeleteResponse>* call);
+  void CompareAndSwap(Call<CompareAndSwapRequest, CompareAndSwapResponse>* call);
+  void GetClusterStatus(Call<GetClusterStatusRequest, GetClusterStatusResponse>* call);
+
   grpc::Status CheckKey(const std::string& key) const;
   grpc::Status CheckValue(const std::string& value) const;
   static grpc::Status CheckSession(const ClientSession& session);
   // Writes and linearizable reads need the leader (a follower forwards
   // them); local reads are served by whichever node is asked.
   enum class CallKind { kWrite, kLinearizableRead, kLocalRead };
-  void Dispatch(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor, CallKind kind,
-                LocalWork local, Forward forward);
-  void RunLocally(grpc::ServerUnaryReactor* reactor, CallKind kind, LocalWork local);
-  void ForwardTo(const Member& leader, grpc::CallbackServerContext* ctx,
-                 grpc::ServerUnaryReactor* reactor, const Forward& forward);
+  // start_forward(stub, context, cq) starts the same call to the leader.
+  template <typename Request, typename Response, typename StartForward>
+  void Dispatch(Call<Request, Response>* call, CallKind kind, LocalWork local,
+                StartForward start_forward);
+  void RunLocally(Responder* call, CallKind kind, LocalWork local);
   KeyValueService::Stub* StubFor(const std::string& address);
   // Proposes a write; `answer` fills the response from the apply result.
   void ProposeWrite(Replica& r, const std::shared_ptr<PendingCall>& call, kv::Command command,
                     std::function<void(const kv::ApplyResult&, Index)> answer);
 
   const KvServiceOptions options_;
+  Service service_;
+  grpc::ServerCompletionQueue* cq_ = nullptr;
   std::atomic<const Membership*> members_{nullptr};
   std::atomic<NodeLoop*> loop_{nullptr};
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> in_flight_{0};
-  std::mutex stubs_mu_;
-  std::map<std::string, std::unique_ptr<KeyValueService::Stub>> stubs_;  // guarded by stubs_mu_
+  // Stubs to the leader for forwarding, used on the polling thread only.
+  std::map<std::string, std::unique_ptr<KeyValueService::Stub>> stubs_;
 };
 
 }  // namespace raft::net

@@ -4,8 +4,24 @@
 
 namespace raft::net {
 
-NodeLoop::NodeLoop(const NodeLoopOptions& options, const Membership& members)
-    : options_(options), members_(members) {}
+namespace {
+
+// Events handled per poll before the loop runs a turn, so a flood of calls
+// cannot hold back the Ready that answers them.
+constexpr int kEventsPerPollMax = 256;
+
+gpr_timespec ToGprDeadline(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
+  if (left.count() <= 0) return gpr_time_0(GPR_CLOCK_MONOTONIC);
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_micros(left.count(), GPR_TIMESPAN));
+}
+
+}  // namespace
+
+NodeLoop::NodeLoop(const NodeLoopOptions& options, const Membership& members,
+                   grpc::CompletionQueue* cq)
+    : options_(options), members_(members), cq_(cq) {}
 
 NodeLoop::~NodeLoop() { Stop(); }
 
@@ -27,8 +43,8 @@ void NodeLoop::Stop() {
     std::lock_guard lk(mu_);
     stop_ = true;
     running_ = false;
+    if (thread_.joinable()) WakeLocked();
   }
-  cv_.notify_one();
   if (thread_.joinable()) thread_.join();
   // Dropping the Replica, the timers and the queued tasks releases every
   // pending call, whose destructor answers it.
@@ -58,8 +74,8 @@ bool NodeLoop::Post(Task task, TaskKind kind) {
     } else {
       client_tasks_.push_back(std::move(task));
     }
+    WakeLocked();
   }
-  cv_.notify_one();
   return true;
 }
 
@@ -68,8 +84,32 @@ void NodeLoop::PostPeerMessages(std::vector<Message> messages) {
     std::lock_guard lk(mu_);
     if (!running_ || peer_batches_.size() >= options_.peer_batches_max) return;
     peer_batches_.push_back(std::move(messages));
+    WakeLocked();
   }
-  cv_.notify_one();
+}
+
+void NodeLoop::WakeLocked() {
+  // The loop's own posts (from queue events) are taken in the same turn.
+  if (OnLoopThread() || wake_armed_) return;
+  wake_armed_ = true;
+  wake_alarm_.Set(cq_, gpr_now(GPR_CLOCK_MONOTONIC), &wake_tag_);
+}
+
+void NodeLoop::WakeTag::OnEvent(bool) {
+  std::lock_guard lk(loop_.mu_);
+  loop_.wake_armed_ = false;
+}
+
+bool NodeLoop::PollEvents(Clock::time_point deadline) {
+  void* tag = nullptr;
+  bool ok = false;
+  grpc::CompletionQueue::NextStatus status = cq_->AsyncNext(&tag, &ok, ToGprDeadline(deadline));
+  for (int handled = 0; status == grpc::CompletionQueue::GOT_EVENT;) {
+    static_cast<CqTag*>(tag)->OnEvent(ok);
+    if (++handled == kEventsPerPollMax) break;
+    status = cq_->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
+  }
+  return status != grpc::CompletionQueue::SHUTDOWN;
 }
 
 void NodeLoop::After(Clock::time_point at, std::function<void()> fn) {
@@ -92,22 +132,28 @@ void NodeLoop::Run() {
   std::vector<Task> writes;
   std::vector<std::vector<Message>> batches;
   const WriteHold& hold = options_.write_hold;
+  loop_thread_ = std::this_thread::get_id();
   while (true) {
-    // Computed before waiting: acks that commit the batch arrive as peer
-    // batches, which end the wait; the turn after them releases the writes.
+    // Computed before polling; acks that commit the batch arrive as peer
+    // batches, and the turn that runs them releases the writes (below).
     const bool in_flight = WriteBatchInFlight();
+    const auto release = [&] { return WritesReleased(in_flight); };  // mu_ held
+    Clock::time_point wake = next_tick;
+    bool ready = false;
     {
-      std::unique_lock lk(mu_);
-      const auto release = [&] {
-        return hold.Release(in_flight, write_tasks_.size(), oldest_write_, Clock::now());
-      };
-      Clock::time_point wake = next_tick;
+      std::lock_guard lk(mu_);
+      if (stop_) return;
       if (!timers_.empty()) wake = std::min(wake, timers_.top().at);
       if (!write_tasks_.empty()) wake = std::min(wake, hold.Deadline(oldest_write_));
-      cv_.wait_until(lk, wake, [&] {
-        return stop_ || !client_tasks_.empty() || !peer_batches_.empty() || release();
-      });
+      ready = !client_tasks_.empty() || !peer_batches_.empty() || release();
+    }
+    // Events queue work (or just complete); the turn below runs it.
+    if (!PollEvents(ready ? Clock::now() : wake)) return;
+    {
+      std::lock_guard lk(mu_);
       if (stop_) return;
+      ready = !client_tasks_.empty() || !peer_batches_.empty() || release();
+      if (!ready && Clock::now() < wake) continue;  // nothing to run yet
       tasks.swap(client_tasks_);
       if (release()) writes.swap(write_tasks_);
       batches.swap(peer_batches_);
@@ -115,6 +161,13 @@ void NodeLoop::Run() {
     // Peer traffic first: acks advance the commit index for the clients.
     for (std::vector<Message>& batch : batches) {
       for (const Message& m : batch) replica_->Receive(m);
+    }
+    if (!batches.empty() && writes.empty()) {
+      // Acks that just committed the batch in flight release the held writes
+      // in this turn, so they leave with the new commit index in one
+      // AppendEntries per follower (Raft defers that broadcast to the Ready).
+      std::lock_guard lk(mu_);
+      if (WritesReleased(WriteBatchInFlight())) writes.swap(write_tasks_);
     }
     batches.clear();
     for (Task& t : writes) t(*replica_);
@@ -149,6 +202,11 @@ void NodeLoop::Run() {
     }
     Publish();
   }
+}
+
+bool NodeLoop::WritesReleased(bool batch_in_flight) const {
+  return options_.write_hold.Release(batch_in_flight, write_tasks_.size(), oldest_write_,
+                                     Clock::now());
 }
 
 bool NodeLoop::WriteBatchInFlight() const {

@@ -1,9 +1,13 @@
 // NodeLoop: the one thread that owns a node's Replica (and through it the
-// Wal and the state machine). Everything that touches Raft state runs here;
-// gRPC threads hand work in through Post(), a bounded queue, and read the
-// published NodeStatus.
+// Wal and the state machine). Everything that touches Raft state runs here.
+// It is also the thread that polls the node's gRPC completion queue (see
+// cq_tag.h): client calls and peer batches arrive as events on this thread
+// and queue their work through Post(), a bounded queue, without a hand-off
+// to another thread. Other threads (tests, tools) may Post too; an alarm on
+// the queue then wakes the loop. Status readers use the published NodeStatus.
 //
-// Each turn of the loop runs every queued task (client calls, peer batches),
+// Each turn of the loop handles the queue's events, then runs every queued
+// task (client calls, peer batches),
 // ticks Raft when the tick interval has passed, fires due timers, then
 // drains the Replica's Ready loop (persist -> send -> apply -> answer). Work
 // that queues up while a turn is fsyncing is proposed together in the next
@@ -15,12 +19,14 @@
 // process must exit (the Wal refuses further writes, see wal.h).
 //
 // Threading: Post, PostPeerMessages, After-from-tasks, status() and Stop()
-// are thread-safe; tasks and timers run on the loop thread.
+// are thread-safe; tasks, timers and queue events run on the loop thread.
 #pragma once
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,6 +39,7 @@
 #include "core/replica.h"
 #include "core/storage/wal.h"
 #include "net/cluster_members.h"
+#include "net/cq_tag.h"
 #include "net/write_hold.h"
 
 namespace raft::net {
@@ -70,7 +77,9 @@ class NodeLoop {
  public:
   using Task = std::function<void(Replica&)>;
 
-  NodeLoop(const NodeLoopOptions& options, const Membership& members);
+  // cq: the queue this loop polls once started; it must outlive the loop
+  // and be shut down and drained by its owner after Stop().
+  NodeLoop(const NodeLoopOptions& options, const Membership& members, grpc::CompletionQueue* cq);
   ~NodeLoop();
 
   // Takes ownership of the Wal and starts the thread running `replica`.
@@ -100,9 +109,27 @@ class NodeLoop {
     std::function<void()> fn;
     bool operator>(const Timer& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
+  // Wakes the loop from its poll for work posted by another thread.
+  class WakeTag final : public CqTag {
+   public:
+    explicit WakeTag(NodeLoop& loop) : loop_(loop) {}
+    void OnEvent(bool) override;
+    void Discard() override {}
+
+   private:
+    NodeLoop& loop_;
+  };
+
   void Run();
+  // Handles the queue's events until `deadline` or the first event, then
+  // those already queued (a bounded number). False once the queue is shut down.
+  bool PollEvents(Clock::time_point deadline);
+  bool OnLoopThread() const { return std::this_thread::get_id() == loop_thread_.load(); }
+  void WakeLocked();  // mu_ held
   // Leader with appended entries not yet committed: writes may wait.
   bool WriteBatchInFlight() const;
+  // Whether the queued writes go now (mu_ held).
+  bool WritesReleased(bool batch_in_flight) const;
   void RunTimers(Clock::time_point now);
   void Publish();
   void LogTransitions(const NodeStatus& now, Index snapshot_index);
@@ -114,11 +141,16 @@ class NodeLoop {
   std::unique_ptr<Replica> replica_;  // loop thread only while running
   std::thread thread_;
 
+  grpc::CompletionQueue* const cq_;
+  std::atomic<std::thread::id> loop_thread_{};
+  WakeTag wake_tag_{*this};
+  grpc::Alarm wake_alarm_;  // set under mu_ only
+
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Task> client_tasks_;                  // guarded by mu_
-  std::vector<Task> write_tasks_;                   // guarded by mu_; see WriteHold
-  Clock::time_point oldest_write_;                  // queued time of write_tasks_[0]; mu_
+  bool wake_armed_ = false;         // guarded by mu_: wake_alarm_ is set and not yet handled
+  std::vector<Task> client_tasks_;  // guarded by mu_
+  std::vector<Task> write_tasks_;   // guarded by mu_; see WriteHold
+  Clock::time_point oldest_write_;  // queued time of write_tasks_[0]; mu_
   std::vector<std::vector<Message>> peer_batches_;  // guarded by mu_
   bool running_ = false;                            // guarded by mu_
   bool stop_ = false;                               // guarded by mu_

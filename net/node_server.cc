@@ -2,7 +2,6 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
 #include <random>
@@ -84,13 +83,13 @@ Status NodeServer::Start() {
     }
   }
   if (Status s = StartServing(); !s.ok()) return s;
+  StartStartupPoller();
   if (members) return StartRaft(std::move(*members));
   bootstrap_ = std::thread([this, known = std::move(known)] { Bootstrap(known); });
   return Status::Ok();
 }
 
 Status NodeServer::StartServing() {
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   const std::string listen = options_.listen_host + ":" + std::to_string(options_.port);
@@ -100,17 +99,39 @@ Status NodeServer::StartServing() {
   // "share" a port in use instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kPeerMessageBytesMax);
-  builder.RegisterService(&kv_service_);
-  builder.RegisterService(&peer_service_);
+  builder.RegisterService(kv_service_.service());
+  builder.RegisterService(peer_service_.service());
+  builder.RegisterService(health_service_.service());
+  cq_ = builder.AddCompletionQueue();
   server_ = builder.BuildAndStart();
   if (!server_ || bound_port == 0) {
     server_.reset();
+    DrainCompletionQueue(*cq_);
+    cq_.reset();
     return Status::Error(StatusCode::kUnavailable,
                          "cannot listen on " + listen + ": port in use or address not available");
   }
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  kv_service_.Listen(cq_.get());
+  peer_service_.Listen(cq_.get());
+  health_service_.Listen(cq_.get());
   spdlog::info("node {} listening on {} (advertised as {})", options_.name, listen, address());
   return Status::Ok();
+}
+
+void NodeServer::StartStartupPoller() {
+  startup_poller_ = std::thread([this] {
+    // A short timeout, so StopStartupPoller is noticed without a wake-up.
+    constexpr auto kPollSlice = std::chrono::milliseconds(20);
+    while (!startup_poller_stop_) {
+      PollOnce(*cq_, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                  gpr_time_from_millis(kPollSlice.count(), GPR_TIMESPAN)));
+    }
+  });
+}
+
+void NodeServer::StopStartupPoller() {
+  startup_poller_stop_ = true;
+  if (startup_poller_.joinable()) startup_poller_.join();
 }
 
 void NodeServer::Bootstrap(std::vector<Member> known) {
@@ -161,20 +182,21 @@ Status NodeServer::StartRaft(Membership members) {
   if (Status s = config.Validate(); !s.ok()) return s;
 
   loop_ = std::make_unique<NodeLoop>(NodeLoopOptions{.tick_interval = options_.heartbeat_interval},
-                                     members_);
+                                     members_, cq_.get());
   NodeLoop* loop = loop_.get();
-  transport_ = std::make_unique<PeerTransport>(members_, PeerTransportOptions{}, [loop](NodeId p) {
-    (void)loop->Post([p](Replica& r) { r.ReportUnreachable(p); });
-  });
+  transport_ = std::make_unique<PeerTransport>(
+      members_, PeerTransportOptions{}, cq_.get(),
+      [loop](NodeId p) { (void)loop->Post([p](Replica& r) { r.ReportUnreachable(p); }); });
   loop_->on_fatal = [this](const Status& s) {
     if (on_fatal) on_fatal(s);
   };
   auto replica = std::make_unique<Replica>(config, options_.snapshots, *wal_, *transport_,
                                            std::make_unique<SplitMix64>(std::random_device{}()));
+  StopStartupPoller();  // the loop polls the queue from now on
   loop_->Start(std::move(wal_), std::move(replica));
   peer_service_.Attach(self, loop);
   kv_service_.Attach(&members_, loop);
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  health_service_.SetServing(true);
   std::string names;
   for (const Member& m : members_.members()) names += " " + m.name + "=" + m.address;
   spdlog::info("raft started; members:{}", names);
@@ -193,8 +215,11 @@ void NodeServer::Shutdown() {
     spdlog::warn("{} calls still in flight after the drain timeout", kv_service_.in_flight());
   }
   if (loop_) loop_->Stop();
+  StopStartupPoller();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (transport_) transport_->Stop();
+  // Nothing polls the queue any more: release every call still in it.
+  if (cq_) DrainCompletionQueue(*cq_);
   spdlog::info("node {} stopped", options_.name);
 }
 

@@ -5,6 +5,11 @@
 //   owned by a NodeLoop thread; PeerTransport (one stream per peer) out,
 //   PeerService in; KvService for clients; health and reflection services.
 //
+// The client, peer and health services are asynchronous services on one
+// completion queue, polled by the NodeLoop's thread once Raft runs (see
+// cq_tag.h); until then a start-up poller thread answers them (Hello to
+// starting peers, "starting" to clients).
+//
 // Start() does everything that can fail on bad input (data directory,
 // WAL recovery, binding the port) before returning, so a start-up error is
 // reported once, clearly, and the process exits non-zero. If the peers'
@@ -13,7 +18,8 @@
 // the members in the data directory and then starts Raft.
 //
 // Shutdown(): stop taking calls, let in-flight ones finish (bounded), stop
-// the loop (which syncs the log), stop the gRPC server and the senders.
+// the loop (which syncs the log), stop the gRPC server and the senders,
+// then drain the completion queue.
 //
 // Threading: Start and Shutdown from the main thread; on_fatal may run on
 // the loop thread.
@@ -30,6 +36,7 @@
 #include "core/replica.h"
 #include "net/cluster_members.h"
 #include "net/data_dir.h"
+#include "net/health_service.h"
 #include "net/kv_service.h"
 #include "net/node_loop.h"
 #include "net/peer_service.h"
@@ -65,6 +72,9 @@ class NodeServer {
 
  private:
   Status StartServing();
+  // Polls the queue on its own thread until Raft's loop takes it over.
+  void StartStartupPoller();
+  void StopStartupPoller();
   void Bootstrap(std::vector<Member> known);
   std::optional<Member> AskName(const PeerSpec& peer);
   Status StartRaft(Membership members);
@@ -74,7 +84,11 @@ class NodeServer {
   std::unique_ptr<Wal> wal_;  // opened at start, handed to the loop
   KvService kv_service_;
   PeerService peer_service_;
+  HealthService health_service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
+  std::thread startup_poller_;
+  std::atomic<bool> startup_poller_stop_{false};
   std::thread bootstrap_;
   std::atomic<bool> stopping_{false};
 

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "net/channel.h"
 #include "net/peer_codec.h"
@@ -24,115 +23,120 @@ uint64_t PayloadBytes(const Message& m) {
 
 }  // namespace
 
-class PeerTransport::Sender {
+// One peer's stream, driven by its queue events:
+//   idle -> connecting -> ready <-> writing
+//   connecting/writing fail -> closing -> backoff -> idle (reconnects when
+//   there is something to send).
+class PeerTransport::Sender final : public CqTag {
  public:
-  Sender(const Member& peer, const PeerTransportOptions& options, PeerTransport& owner)
-      : peer_(peer), options_(options), owner_(owner), thread_([this] { Run(); }) {}
+  Sender(const Member& peer, const PeerTransportOptions& options, grpc::CompletionQueue* cq,
+         PeerTransport& owner)
+      : peer_(peer),
+        options_(options),
+        cq_(cq),
+        owner_(owner),
+        stub_(RaftPeer::NewStub(Dial(peer.address))) {}
 
   void Enqueue(Message m) {
-    {
-      std::lock_guard lk(mu_);
-      if (stop_ || queue_.size() >= options_.queue_messages_max) return;  // dropped
-      queue_.push_back(std::move(m));
-    }
-    cv_.notify_one();
+    if (stopped_ || queue_.size() >= options_.queue_messages_max) return;  // dropped
+    queue_.push_back(std::move(m));
+    if (state_ == State::kIdle) return Connect();
+    if (state_ == State::kReady) WriteQueued();
   }
 
   void Stop() {
-    {
-      std::lock_guard lk(mu_);
-      stop_ = true;
-      if (context_) context_->TryCancel();
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
+    stopped_ = true;
+    queue_.clear();
+    if (context_) context_->TryCancel();
+    if (state_ == State::kBackoff) backoff_alarm_.Cancel();
   }
+
+  void OnEvent(bool ok) override {
+    if (stopped_) return;
+    switch (state_) {
+      case State::kConnecting:
+      case State::kWriting:
+        if (!ok) return Fail();
+        if (!healthy_) spdlog::info("peer {} at {} reachable again", peer_.name, peer_.address);
+        healthy_ = true;
+        backoff_ = kBackoffMin;
+        state_ = State::kReady;
+        if (!queue_.empty()) WriteQueued();
+        return;
+      case State::kClosing:  // the broken call is released: wait, then retry
+        writer_.reset();
+        context_.reset();
+        state_ = State::kBackoff;
+        backoff_alarm_.Set(cq_, std::chrono::system_clock::now() + backoff_, this);
+        backoff_ = std::min(backoff_ * 2, kBackoffMax);
+        return;
+      case State::kBackoff:
+        state_ = State::kIdle;
+        if (!queue_.empty()) Connect();
+        return;
+      case State::kIdle:
+      case State::kReady:
+        return;  // no operation is in flight in these states
+    }
+  }
+  void Discard() override {}  // owned by the transport, which outlives the drain
 
  private:
-  void Run() {
-    auto stub = RaftPeer::NewStub(Dial(peer_.address));
-    std::chrono::milliseconds backoff = kBackoffMin;
-    bool healthy = true;
-    PeerBatch batch;
-    while (TakeBatch(batch)) {
-      if (!writer_) Connect(*stub);
-      if (writer_ && writer_->Write(batch)) {
-        if (!healthy) spdlog::info("peer {} at {} reachable again", peer_.name, peer_.address);
-        healthy = true;
-        backoff = kBackoffMin;
-        continue;
-      }
-      Disconnect();
-      if (healthy) spdlog::warn("peer {} at {} unreachable", peer_.name, peer_.address);
-      healthy = false;
-      if (owner_.on_unreachable_) owner_.on_unreachable_(peer_.id);
-      std::unique_lock lk(mu_);
-      queue_.clear();  // stale by the time the peer is back; Raft resends
-      cv_.wait_for(lk, backoff, [&] { return stop_; });
-      backoff = std::min(backoff * 2, kBackoffMax);
-    }
-    Disconnect();
+  enum class State { kIdle, kConnecting, kReady, kWriting, kClosing, kBackoff };
+
+  void Connect() {
+    context_ = std::make_unique<grpc::ClientContext>();
+    state_ = State::kConnecting;
+    writer_ = stub_->AsyncStream(context_.get(), &end_, cq_, this);
   }
 
-  // Moves queued messages, up to the batch byte limit, into batch. False
-  // once stopped.
-  bool TakeBatch(PeerBatch& batch) {
-    batch.Clear();
-    std::deque<Message> taken;
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
-      if (stop_) return false;
-      uint64_t bytes = 0;
-      while (!queue_.empty() && (taken.empty() || bytes < options_.batch_bytes_max)) {
-        bytes += PayloadBytes(queue_.front());
-        taken.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+  // Moves queued messages, up to the batch byte limit, into one write.
+  void WriteQueued() {
+    batch_.Clear();
+    uint64_t bytes = 0;
+    while (!queue_.empty() && (batch_.messages_size() == 0 || bytes < options_.batch_bytes_max)) {
+      bytes += PayloadBytes(queue_.front());
+      EncodeMessage(queue_.front(), batch_.add_messages());
+      queue_.pop_front();
     }
-    for (const Message& m : taken) EncodeMessage(m, batch.add_messages());
-    return true;
+    state_ = State::kWriting;
+    writer_->Write(batch_, this);
   }
 
-  void Connect(RaftPeer::Stub& stub) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    {
-      std::lock_guard lk(mu_);
-      if (stop_) return;
-      context_ = std::move(context);
-    }
-    writer_ = stub.Stream(context_.get(), &end_);
-  }
-
-  void Disconnect() {
-    if (writer_) {
-      context_->TryCancel();
-      (void)writer_->Finish();
-      writer_.reset();
-    }
-    std::lock_guard lk(mu_);
-    context_.reset();
+  void Fail() {
+    if (healthy_) spdlog::warn("peer {} at {} unreachable", peer_.name, peer_.address);
+    healthy_ = false;
+    queue_.clear();  // stale by the time the peer is back; Raft resends
+    if (owner_.on_unreachable_) owner_.on_unreachable_(peer_.id);
+    context_->TryCancel();
+    state_ = State::kClosing;
+    writer_->Finish(&status_, this);
   }
 
   const Member peer_;
   const PeerTransportOptions options_;
+  grpc::CompletionQueue* const cq_;
   PeerTransport& owner_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Message> queue_;                              // guarded by mu_
-  bool stop_ = false;                                      // guarded by mu_
-  std::unique_ptr<grpc::ClientContext> context_;           // guarded by mu_; written by the thread
-  std::unique_ptr<grpc::ClientWriter<PeerBatch>> writer_;  // sender thread only
+  const std::unique_ptr<RaftPeer::Stub> stub_;
+  State state_ = State::kIdle;
+  bool stopped_ = false;
+  bool healthy_ = true;
+  std::chrono::milliseconds backoff_ = kBackoffMin;
+  std::deque<Message> queue_;
+  PeerBatch batch_;  // the write in flight
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientAsyncWriter<PeerBatch>> writer_;
   PeerStreamEnd end_;
-  std::thread thread_;  // last: starts once everything above exists
+  grpc::Status status_;
+  grpc::Alarm backoff_alarm_;
 };
 
 PeerTransport::PeerTransport(const Membership& members, const PeerTransportOptions& options,
-                             std::function<void(NodeId)> on_unreachable)
+                             grpc::CompletionQueue* cq, std::function<void(NodeId)> on_unreachable)
     : on_unreachable_(std::move(on_unreachable)) {
   for (const Member& m : members.members()) {
     if (m.id == members.self().id) continue;
-    senders_.emplace(m.id, std::make_unique<Sender>(m, options, *this));
+    senders_.emplace(m.id, std::make_unique<Sender>(m, options, cq, *this));
   }
 }
 

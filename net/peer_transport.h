@@ -1,27 +1,31 @@
 // PeerTransport: the real world's Transport (sim_network's twin). Each peer
-// gets one sender thread and one long-lived client stream (RaftPeer/Stream);
-// Send() only queues the message, so the node's loop never waits on the
-// network. The sender drains its whole queue into one PeerBatch per write,
-// which pipelines AppendEntries instead of paying a round trip per batch.
+// gets one long-lived client stream (RaftPeer/Stream) on the node's
+// completion queue (see cq_tag.h). Send() queues the message and, if no
+// write is in flight on that stream, writes the queue as one PeerBatch at
+// once; messages sent while a write is in flight go together in the next
+// one. This pipelines AppendEntries instead of paying a round trip per
+// batch, and never blocks the loop: a write only hands the batch to gRPC.
 //
 // Best effort, as Raft allows: a full queue drops the message, and a broken
 // stream drops what was queued and reconnects with backoff. The first
 // failure after a healthy period is logged once ("peer unreachable") and
 // reported through on_unreachable, so Raft can fall back to probing.
 //
-// Threading: Send() from the loop thread; senders own their threads.
+// Threading: Send(), queue events and on_unreachable run on the thread
+// polling the queue (the loop's); Stop() once that thread has stopped.
 #pragma once
 
-#include <condition_variable>
+#include <grpcpp/alarm.h>
+
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "core/transport.h"
 #include "net/cluster_members.h"
+#include "net/cq_tag.h"
 #include "proto/raft.grpc.pb.h"
 
 namespace raft::net {
@@ -33,13 +37,13 @@ struct PeerTransportOptions {
 
 class PeerTransport final : public Transport {
  public:
-  // on_unreachable runs on a sender thread when a stream to a peer breaks.
   PeerTransport(const Membership& members, const PeerTransportOptions& options,
-                std::function<void(NodeId peer)> on_unreachable);
+                grpc::CompletionQueue* cq, std::function<void(NodeId peer)> on_unreachable);
   ~PeerTransport() override;
 
   void Send(Message m) override;
-  // Stops every sender; queued messages are dropped. Idempotent.
+  // Cancels every stream and backoff; queued messages are dropped. The
+  // queue's owner then drains it. Idempotent.
   void Stop();
 
  private:

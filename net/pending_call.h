@@ -16,9 +16,19 @@
 
 namespace raft::net {
 
+// Where a call's answer goes: the response message (filled by the caller
+// first) with an OK status, or the error status alone.
+class Responder {
+ public:
+  virtual void Finish(const grpc::Status& status) = 0;
+
+ protected:
+  ~Responder() = default;
+};
+
 class PendingCall {
  public:
-  explicit PendingCall(grpc::ServerUnaryReactor* reactor) : reactor_(reactor) {}
+  explicit PendingCall(Responder* responder) : responder_(responder) {}
   ~PendingCall() {
     Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "node stopped before the request finished; a write's outcome is unknown"));
@@ -27,12 +37,12 @@ class PendingCall {
   PendingCall& operator=(const PendingCall&) = delete;
 
   void Finish(const grpc::Status& status) {
-    if (!finished_.exchange(true)) reactor_->Finish(status);
+    if (!finished_.exchange(true)) responder_->Finish(status);
   }
   bool finished() const { return finished_.load(); }
 
  private:
-  grpc::ServerUnaryReactor* reactor_;
+  Responder* responder_;
   std::atomic<bool> finished_{false};
 };
 

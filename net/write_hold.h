@@ -14,10 +14,11 @@
 // lost quorum, a slow disk) delays the writes behind it by at most max_wait.
 // Only writes wait; reads and everything else run in the turn they arrive.
 //
-// batch_max: with 64 clients, 16 or 32 gave 17% more puts than no hold and
-// 16% less server CPU per put; 64 and more (a single batch in flight) gave
-// nothing, as the pipeline then idles while the batch commits. 32 also gave
-// +29% at 8 clients and +3% at 256 (BENCHMARKS.md).
+// batch_max: with 64 clients, a cap of 16, 32 or 64 measured 10,717,
+// 12,932 and 13,576 puts/s side by side (one thread per node, BENCHMARKS.md):
+// the leader's thread is the bottleneck, and each batch costs it an
+// fdatasync, so fewer, larger batches win. (With a thread per gRPC poller
+// and per peer, before, 16 or 32 was best: 64 let the pipeline idle.)
 #pragma once
 
 #include <chrono>
@@ -28,7 +29,7 @@ namespace raft::net {
 struct WriteHold {
   using Clock = std::chrono::steady_clock;
 
-  size_t batch_max = 32;
+  size_t batch_max = 64;
   Clock::duration max_wait = std::chrono::milliseconds(5);
 
   // Whether `queued` writes, the oldest queued at `oldest`, go now.

@@ -1,19 +1,23 @@
 #!/usr/bin/python3
 """Start-up failures: a port already in use, an unwritable data directory
 and a data directory created by another node id make raft-server exit 1 with
-a message on stderr naming the cause; malformed flags exit 2.
+a message on stderr naming the cause; malformed flags exit 2. A node whose
+peers are not up yet answers ("starting", not serving) until they are, and
+stops promptly meanwhile.
 
 Run: /usr/bin/python3 tests/cluster/test_startup.py [-k pattern]
 """
 
 import os
 import re
+import signal
 import socket
 import sys
 
 sys.dont_write_bytecode = True
 
 import cluster  # noqa: E402
+import grpc  # noqa: E402
 
 EXIT_TIMEOUT_S = 10.0
 
@@ -117,6 +121,36 @@ class StartupTest(cluster.ClusterTestCase):
                 self.assertRegex(output[:usage.start()], re.compile(cause, re.IGNORECASE),
                                  "%s: the error before the usage should name the flag or value"
                                  "\n%s" % (label, run.describe()))
+
+    def test_node_waiting_for_its_peers_answers_until_they_come(self):
+        c = self.new_cluster(start=False)
+        first, *others = c.names
+        # Alone at its first start: it cannot learn its peers' ids yet.
+        c.start(first)
+        status = c.wait_serving(first)
+        self.assertEqual(status.role, "starting", "GetClusterStatus before the peers are up")
+        with self.assertRaises(grpc.RpcError) as put:
+            c.put(first, "k", "v", timeout_s=2.0)
+        self.assertEqual(put.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        self.assertIn("starting", put.exception.details())
+        not_serving = cluster.stubs().health.HealthCheckResponse.NOT_SERVING
+        self.assertEqual(c.health(first).status, not_serving)
+        with self.assertRaises(grpc.RpcError) as unknown:
+            c.health(first, service="no.such.Service")
+        self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
+        # Stops promptly while waiting, and starts again.
+        self.assertLess(c.stop(first, timeout_s=10.0, sig=signal.SIGTERM), 5.0)
+        c.start(first)
+        c.wait_serving(first)
+        # The peers arrive: a leader is elected and the first node serves.
+        for name in others:
+            c.start(name)
+        c.wait_for_leader()
+        serving = cluster.stubs().health.HealthCheckResponse.SERVING
+        cluster.wait_until(lambda: c.health(first).status == serving,
+                           10.0, "%s to report SERVING" % first)
+        c.put(first, "k", "v")
+        self.assertEqual(c.get(first, "k").value, "v")
 
 
 if __name__ == "__main__":

@@ -201,6 +201,41 @@ TEST(Replication, FollowerLearnsCommitIndexAsSoonAsItCatchesUp) {
   EXPECT_EQ(c.peer(2).applied, c.LogOf(1));
 }
 
+// The commit index that an ack advances leaves with the Ready, not at once:
+// writes proposed before that Ready (a server holds them until the batch in
+// flight commits) go to each follower in one AppendEntries that also
+// carries the new commit index, instead of an empty AppendEntries for the
+// commit followed by another for the entries.
+TEST(Replication, NewCommitIndexSharesTheAppendOfProposalsBeforeTheReady) {
+  TestCluster c(3);
+  c.ElectLeader(1);
+  const Result<Index> a = c.Propose(1, "a");
+  ASSERT_TRUE(a.ok());
+  for (const Message& m : c.TakeQueued()) c.Deliver(m);  // both followers append "a"
+  std::vector<Message> acks = c.TakeQueued();
+  ASSERT_EQ(acks.size(), 2u);
+  // The acks and the next proposal reach the leader between two Readies.
+  for (const Message& m : acks) ASSERT_TRUE(c.node(1).Step(m).ok());
+  ASSERT_EQ(c.raft(1).log().committed(), a.value());
+  const Result<Index> b = c.node(1).Propose("b");
+  ASSERT_TRUE(b.ok());
+  c.ProcessReady(1);
+  int appends_to_2 = 0;
+  const std::vector<Message> sent = c.TakeQueued();
+  for (const Message& m : sent) {
+    if (m.type != MessageType::kAppend || m.to != NodeId{2}) continue;
+    appends_to_2++;
+    ASSERT_EQ(m.entries.size(), 1u);
+    EXPECT_EQ(m.entries.front().index, b.value());
+    EXPECT_EQ(m.commit, a.value()) << "the new commit index rides with the new entry";
+  }
+  EXPECT_EQ(appends_to_2, 1);
+  // With nothing proposed after it, a commit still reaches the followers.
+  for (const Message& m : sent) c.Deliver(m);
+  c.Stabilize();
+  EXPECT_EQ(c.raft(2).log().committed(), b.value());
+}
+
 // A follower cut off while 200 entries commit catches up once healed.
 TEST(Replication, LaggingFollowerCatchesUpAfterPartitionHeals) {
   ClusterOptions opts;

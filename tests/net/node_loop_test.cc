@@ -1,11 +1,13 @@
 // NodeLoop on a leader, with the peers played by the test: client writes that
 // arrive while a batch is in flight wait for it to commit and then go out as
 // one batch (WriteHold); a full batch, a write that waited max_wait, and work
-// that is not a write never wait.
+// that is not a write never wait. The test posts from its own thread, so
+// every post also exercises the alarm that wakes the loop from its poll.
 #include "net/node_loop.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -56,6 +58,10 @@ class CapturingTransport final : public Transport {
     });
     return found;
   }
+  size_t Count(const std::function<bool(const Message&)>& pred) {
+    std::lock_guard lk(mu_);
+    return std::count_if(sent_.begin(), sent_.end(), pred);
+  }
 
  private:
   std::mutex mu_;
@@ -74,6 +80,7 @@ class NodeLoopWriteHoldTest : public ::testing::Test {
   }
   void TearDown() override {
     if (loop_) loop_->Stop();
+    DrainCompletionQueue(cq_);
   }
 
   // Starts node 1 of {1, 2, 3} and makes it leader with its first entry
@@ -89,7 +96,7 @@ class NodeLoopWriteHoldTest : public ::testing::Test {
     config.election_ticks = 1000;  // no election but the one the test starts
     auto replica = std::make_unique<Replica>(config, SnapshotPolicy{}, *wal.value(), transport_,
                                              std::make_unique<SplitMix64>(7));
-    loop_ = std::make_unique<NodeLoop>(NodeLoopOptions{.write_hold = hold}, members_);
+    loop_ = std::make_unique<NodeLoop>(NodeLoopOptions{.write_hold = hold}, members_, &cq_);
     loop_->Start(std::move(wal).value(), std::move(replica));
 
     ASSERT_TRUE(loop_->Post([](Replica& r) { r.Campaign(); }));
@@ -135,6 +142,8 @@ class NodeLoopWriteHoldTest : public ::testing::Test {
   PosixFileSystem fs_;
   CapturingTransport transport_;
   Membership members_;
+  // Polled by the loop; the test's posts wake it through an alarm on it.
+  grpc::CompletionQueue cq_;
   std::unique_ptr<NodeLoop> loop_;
   Term term_;
 };
@@ -161,6 +170,14 @@ TEST_F(NodeLoopWriteHoldTest, WritesWaitForTheBatchInFlightThenGoTogether) {
   EXPECT_TRUE(w2 && w3);
   ASSERT_EQ(next->entries.size(), 2u) << "the held writes went out as one batch";
   EXPECT_EQ(next->entries.back().index, Index{4});
+  // Released in the turn the ack committed their predecessor, they carry the
+  // new commit index: no AppendEntries went for the commit alone.
+  EXPECT_EQ(next->commit, Index{2});
+  EXPECT_EQ(transport_.Count([](const Message& m) {
+    return m.type == MessageType::kAppend && m.to == kPeer && m.entries.empty() &&
+           m.commit == Index{2};
+  }),
+            0u);
 }
 
 TEST_F(NodeLoopWriteHoldTest, AFullBatchGoesWithoutWaitingForTheCommit) {
