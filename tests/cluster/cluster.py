@@ -108,7 +108,10 @@ message HealthCheckResponse {
   enum ServingStatus { UNKNOWN = 0; SERVING = 1; NOT_SERVING = 2; SERVICE_UNKNOWN = 3; }
   ServingStatus status = 1;
 }
-service Health { rpc Check(HealthCheckRequest) returns (HealthCheckResponse); }
+service Health {
+  rpc Check(HealthCheckRequest) returns (HealthCheckResponse);
+  rpc Watch(HealthCheckRequest) returns (stream HealthCheckResponse);
+}
 """
 
 # The subset of grpc/reflection/v1alpha/reflection.proto needed to list
@@ -603,6 +606,12 @@ class Cluster:
     def health(self, name, service="", timeout_s=RPC_TIMEOUT_S):
         s = stubs()
         return s.health_grpc.HealthStub(self.channel(name)).Check(
+            s.health.HealthCheckRequest(service=service), timeout=timeout_s, wait_for_ready=True)
+
+    def health_watch(self, name, service="", timeout_s=RPC_TIMEOUT_S):
+        """grpc.health.v1.Health/Watch: an iterator of responses (cancel() ends it)."""
+        s = stubs()
+        return s.health_grpc.HealthStub(self.channel(name)).Watch(
             s.health.HealthCheckRequest(service=service), timeout=timeout_s, wait_for_ready=True)
 
     def list_services(self, name, timeout_s=RPC_TIMEOUT_S):

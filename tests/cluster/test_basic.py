@@ -260,6 +260,19 @@ class BasicClusterTest(cluster.ClusterTestCase):
                              "grpc.health.v1.Health/Check(\"\") on %s: expected SERVING, got %s" %
                              (name, r.status))
 
+    def test_health_watch_sends_the_status_and_unknown_services(self):
+        c = self.c
+        health = cluster.stubs().health.HealthCheckResponse
+        name = c.names[0]
+        for service, expected in (("", health.SERVING),
+                                  ("raft.KeyValueService", health.SERVING),
+                                  ("no.such.Service", health.SERVICE_UNKNOWN)):
+            watch = c.health_watch(name, service=service)
+            first = next(watch)
+            watch.cancel()
+            self.assertEqual(first.status, expected,
+                             "Health/Watch(%r) on %s: first status" % (service, name))
+
     def test_reflection_lists_the_services(self):
         c = self.c
         for name in c.names:

@@ -135,6 +135,9 @@ class StartupTest(cluster.ClusterTestCase):
         self.assertIn("starting", put.exception.details())
         not_serving = cluster.stubs().health.HealthCheckResponse.NOT_SERVING
         self.assertEqual(c.health(first).status, not_serving)
+        early = c.health_watch(first)
+        self.assertEqual(next(early).status, not_serving)
+        early.cancel()
         with self.assertRaises(grpc.RpcError) as unknown:
             c.health(first, service="no.such.Service")
         self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
@@ -142,11 +145,16 @@ class StartupTest(cluster.ClusterTestCase):
         self.assertLess(c.stop(first, timeout_s=10.0, sig=signal.SIGTERM), 5.0)
         c.start(first)
         c.wait_serving(first)
-        # The peers arrive: a leader is elected and the first node serves.
+        # The peers arrive: a leader is elected and the first node serves; a
+        # watch opened before sees the change.
+        serving = cluster.stubs().health.HealthCheckResponse.SERVING
+        watch = c.health_watch(first, timeout_s=30.0)
+        self.assertEqual(next(watch).status, not_serving)
         for name in others:
             c.start(name)
         c.wait_for_leader()
-        serving = cluster.stubs().health.HealthCheckResponse.SERVING
+        self.assertEqual(next(watch).status, serving, "Health/Watch after Raft started")
+        watch.cancel()
         cluster.wait_until(lambda: c.health(first).status == serving,
                            10.0, "%s to report SERVING" % first)
         c.put(first, "k", "v")
