@@ -1,7 +1,9 @@
-# Shared by bench/compare-etcd.sh and bench/compare-builds.sh: temp dirs and
-# process cleanup, free ports, a 3-node raft-server cluster, waiting for a
-# leader, one raft-bench workload and the workloads both scripts run. The caller sets root, bench, server, ctl and results_name, and
-# defines log().
+# Shared by bench/compare-etcd.sh, bench/compare-builds.sh and
+# bench/floor-structures.sh: temp dirs and process cleanup, free ports, a
+# 3-node raft-server cluster, the gRPC floor server, waiting for a leader,
+# one raft-bench workload and the workloads both comparisons run. The caller
+# sets root, bench, results_name (and server and ctl for a raft cluster,
+# floor for the floor server), and defines log().
 runs=${RUNS:-3}
 scale=${TOTAL_SCALE:-1}
 key_space=10000
@@ -62,6 +64,23 @@ start_raft() {
   }
   await_leader raft_leader raft "$dir"/node*.log
   log "raft-server: up, leader $leader (members $endpoints)"
+}
+
+# start_floor DIR [ARGS...]: $floor (grpc-floor-server) with ARGS on a free
+# port, logging to DIR/floor.log; sets `leader` to its address.
+start_floor() {
+  local dir=$1 port
+  shift
+  port=$(free_ports 1)
+  "$floor" --port "$port" --value-size 256 "$@" >"$dir/floor.log" 2>&1 &
+  pids+=($!)
+  leader=127.0.0.1:$port
+  for _ in $(seq 1 50); do
+    grep -q listening "$dir/floor.log" && return
+    sleep 0.1
+  done
+  log "grpc-floor-server did not start: $(cat "$dir/floor.log")"
+  exit 2
 }
 
 # await_leader FIND NAME LOG...: runs FIND (which prints the leader's

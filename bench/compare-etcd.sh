@@ -17,7 +17,7 @@
 # Then, for scale, the gRPC floor: build/bench/grpc-floor-server, which
 # answers raft.KeyValueService calls from the handler with no Raft behind
 # it, under put64 and get64 (stale64's shape): what the gRPC call alone
-# costs here, with the callback API as raft-server uses it, a floor under
+# costs here, with the callback API (the usual gRPC C++ server), a floor under
 # raft-server's cost per request.
 # Each run starts fresh clusters of both systems, one after the other; runs
 # alternate which system goes first (run 1: etcd, run 2: raft, ...). The
@@ -107,20 +107,6 @@ for e in json.load(sys.stdin):
   }
   await_leader etcd_leader "etcd (a healthy cluster)" "$dir"/e*.log
   log "etcd $(etcd --version | head -1 | awk '{print $3}'): up, leader $leader (members $endpoints)"
-}
-
-start_floor() {
-  local port
-  port=$(free_ports 1)
-  "$floor" --port "$port" --value-size 256 >"$1/floor.log" 2>&1 &
-  pids+=($!)
-  leader=127.0.0.1:$port
-  for _ in $(seq 1 50); do
-    grep -q listening "$1/floor.log" && return
-    sleep 0.1
-  done
-  log "grpc-floor-server did not start: $(cat "$1/floor.log")"
-  exit 2
 }
 
 # ---- workloads -------------------------------------------------------------

@@ -8,15 +8,13 @@
 #
 #   RUNS=3 bash bench/floor-structures.sh
 #
-# Environment: RUNS (default 3), TOTAL (calls per run, default 60000).
-# Prints a progress line per run, a table of medians, then one line for
-# scripts:
+# Environment: RUNS (default 3), TOTAL_SCALE (default 1; 60,000 calls per
+# run at 1). Prints a progress line per run, a table of medians, then one
+# line for scripts:
 #   floor-structures summary: inline.get.cpu_us=32.1 inline.get.switches=0.30 ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-runs=${RUNS:-3}
-total=${TOTAL:-60000}
 floor=$root/build/bench/grpc-floor-server
 bench=$root/build/cmd/raft-bench
 log() { echo "floor-structures: $*" >&2; }
@@ -24,64 +22,48 @@ for bin in "$floor" "$bench"; do
   [[ -x $bin ]] || { log "missing $bin (bash scripts/build.sh release)"; exit 2; }
 done
 
-pid=""
-cleanup() {
-  if [[ -n $pid ]]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+results_name=floor-structures
+# shellcheck source=bench/bench-lib.sh
+source "$root/bench/bench-lib.sh"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# CPU clock ticks (user + system) of process $1.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Thread switches, voluntary and not, summed over the threads of process $1.
 switches() {
   cat /proc/"$1"/task/*/status 2>/dev/null |
     awk '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }'
 }
 
+total=$(scaled 60000)
 structures=(inline handoff async async-health)
-results=$(mktemp)
 for run in $(seq 1 "$runs"); do
   for structure in "${structures[@]}"; do
     args=(--mode "${structure%-health}")
     [[ $structure == *-health ]] && args+=(--health)
-    port=$(free_port)
-    "$floor" --port "$port" "${args[@]}" 2>/dev/null &
-    pid=$!
-    for _ in $(seq 1 50); do
-      (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-      sleep 0.1
-    done
+    dir=$work/$structure-run$run
+    mkdir -p "$dir"
+    start_floor "$dir" "${args[@]}"
     for workload in put get; do
-      t0=$(cpu_ticks "$pid")
-      s0=$(switches "$pid")
-      line=$("$bench" --target raft --endpoints "127.0.0.1:$port" --mode "$workload" \
+      t0=$(cluster_cpu_ticks)
+      s0=$(switches "${pids[0]}")
+      line=$("$bench" --target raft --endpoints "$leader" --mode "$workload" \
         --clients 64 --conns 8 --total "$total" --key-size 16 --val-size 256 \
         --key-space 10000 --no-preload 2>/dev/null | grep '^raft-bench summary:') || {
-        log "run $run $structure $workload failed; reproduce with: $floor --port $port ${args[*]} &" \
-          "$bench --endpoints 127.0.0.1:$port --mode $workload --clients 64 --conns 8 --total $total"
+        log "run $run $structure $workload failed; reproduce with: $floor --port ${leader#*:}" \
+          "${args[*]} & $bench --endpoints $leader --mode $workload --clients 64 --conns 8" \
+          "--total $total"
         exit 1
       }
-      t1=$(cpu_ticks "$pid")
-      s1=$(switches "$pid")
+      t1=$(cluster_cpu_ticks)
+      s1=$(switches "${pids[0]}")
       ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$line")
       rate=$(sed -n 's/.*ops_per_sec=\([0-9]*\).*/\1/p' <<<"$line")
       client=$(sed -n 's/.*client_cpu_pct=\([0-9]*\).*/\1/p' <<<"$line")
-      hz=$(getconf CLK_TCK)
-      cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$ops" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+      cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$ops" \
+        'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
       per_call=$(awk -v s=$((s1 - s0)) -v n="$ops" 'BEGIN { printf "%.2f", s / n }')
       echo "$structure $workload $rate $cpu_us $per_call $client" >>"$results"
       log "run $run/$runs $structure $workload: ops_per_sec=$rate server_cpu_us_per_call=$cpu_us switches_per_call=$per_call client_cpu_pct=$client"
     done
-    cleanup
-    pid=""
+    stop_pids
   done
 done
 
@@ -103,4 +85,4 @@ for s in structures:
         summary.append(f"{s}.{w}.cpu_us={m[1]:.1f} {s}.{w}.switches={m[2]:.2f}")
 print("floor-structures summary: " + " ".join(summary))
 PY
-rm -f "$results"
+echo "raw per-run lines: $results"

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/unary_call.h"
 #include "proto/raft.grpc.pb.h"
 
 namespace {
@@ -111,71 +112,40 @@ class FloorService final : public raft::KeyValueService::CallbackService {
   std::unique_ptr<Worker> worker_;  // handoff mode only
 };
 
-// The completion-queue API on the calling thread. Each call object requests
-// the next call of its method, answers, and deletes itself once the answer
-// is sent.
+// The completion-queue API on the calling thread, with raft-server's own
+// call objects (net/unary_call.h), so this mode prices its structure.
 class AsyncFloor {
  public:
   explicit AsyncFloor(std::string value) : value_(std::move(value)) {}
   raft::KeyValueService::AsyncService& service() { return service_; }
 
+  // Runs until the process ends, answering every call at once.
   void Serve(grpc::ServerCompletionQueue* cq) {
-    cq_ = cq;
+    using Service = raft::KeyValueService::AsyncService;
+    using Put = raft::net::UnaryCall<Service, raft::PutRequest, raft::PutResponse>;
+    using Get = raft::net::UnaryCall<Service, raft::GetRequest, raft::GetResponse>;
     // Requests posted ahead, so calls arriving together do not wait for one.
     constexpr int kPosted = 64;
     for (int i = 0; i < kPosted; i++) {
-      new Call<raft::PutRequest, raft::PutResponse>(*this, &Service::RequestPut);
-      new Call<raft::GetRequest, raft::GetResponse>(*this, &Service::RequestGet);
+      Put::Listen(&service_, &Service::RequestPut, cq, [this](Put* call) {
+        call->response().set_index(++index_);
+        call->Finish(grpc::Status::OK);
+      });
+      Get::Listen(&service_, &Service::RequestGet, cq, [this](Get* call) {
+        call->response().set_found(true);
+        call->response().set_value(value_);
+        call->Finish(grpc::Status::OK);
+      });
     }
-    void* tag = nullptr;
-    bool ok = false;
-    while (cq_->Next(&tag, &ok)) static_cast<CallBase*>(tag)->Proceed(ok);
+    while (raft::net::HandleNext(*cq, gpr_inf_future(GPR_CLOCK_MONOTONIC)) !=
+           grpc::CompletionQueue::SHUTDOWN) {
+    }
   }
 
  private:
-  using Service = raft::KeyValueService::AsyncService;
-  struct CallBase {
-    virtual ~CallBase() = default;
-    virtual void Proceed(bool ok) = 0;
-  };
-  template <typename Request, typename Response>
-  struct Call final : CallBase {
-    using RequestFn = void (Service::*)(grpc::ServerContext*, Request*,
-                                        grpc::ServerAsyncResponseWriter<Response>*,
-                                        grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
-                                        void*);
-    Call(AsyncFloor& floor, RequestFn request) : floor(floor), request(request) {
-      (floor.service_.*request)(&context, &req, &writer, floor.cq_, floor.cq_, this);
-    }
-    void Proceed(bool ok) override {
-      if (!ok || answered) {
-        delete this;
-        return;
-      }
-      new Call(floor, request);
-      floor.Fill(resp);
-      answered = true;
-      writer.Finish(resp, grpc::Status::OK, this);
-    }
-    AsyncFloor& floor;
-    const RequestFn request;
-    grpc::ServerContext context;
-    Request req;
-    Response resp;
-    grpc::ServerAsyncResponseWriter<Response> writer{&context};
-    bool answered = false;
-  };
-
-  void Fill(raft::PutResponse& r) { r.set_index(++index_); }
-  void Fill(raft::GetResponse& r) {
-    r.set_found(true);
-    r.set_value(value_);
-  }
-
   const std::string value_;
   uint64_t index_ = 0;
-  Service service_;
-  grpc::ServerCompletionQueue* cq_ = nullptr;
+  raft::KeyValueService::AsyncService service_;
 };
 
 }  // namespace

@@ -15,6 +15,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
+
 namespace raft::net {
 
 class CqTag {
@@ -28,21 +30,24 @@ class CqTag {
   ~CqTag() = default;
 };
 
-// Handles at most one event, waiting until `deadline`. False once the queue
-// is shut down and empty.
-inline bool PollOnce(grpc::CompletionQueue& cq, gpr_timespec deadline) {
+// `deadline` as gRPC's monotonic clock time.
+inline gpr_timespec ToGprDeadline(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return gpr_time_0(GPR_CLOCK_MONOTONIC);
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_micros(left.count(), GPR_TIMESPAN));
+}
+
+// Waits until `deadline` for one event and runs its tag. GOT_EVENT if one
+// ran, TIMEOUT, or SHUTDOWN once the queue is shut down and empty.
+inline grpc::CompletionQueue::NextStatus HandleNext(grpc::CompletionQueue& cq,
+                                                    gpr_timespec deadline) {
   void* tag = nullptr;
   bool ok = false;
-  switch (cq.AsyncNext(&tag, &ok, deadline)) {
-    case grpc::CompletionQueue::GOT_EVENT:
-      static_cast<CqTag*>(tag)->OnEvent(ok);
-      return true;
-    case grpc::CompletionQueue::TIMEOUT:
-      return true;
-    case grpc::CompletionQueue::SHUTDOWN:
-      return false;
-  }
-  return false;
+  const grpc::CompletionQueue::NextStatus status = cq.AsyncNext(&tag, &ok, deadline);
+  if (status == grpc::CompletionQueue::GOT_EVENT) static_cast<CqTag*>(tag)->OnEvent(ok);
+  return status;
 }
 
 // Shuts the queue down and discards every tag still in it. Call once the

@@ -13,7 +13,7 @@ void HealthService::Listen(grpc::ServerCompletionQueue* cq) {
   Check::Listen(&service_, &Service::RequestCheck, cq, [this](Check* call) {
     const std::string& name = call->request().service();
     if (!Known(name)) return call->Finish({grpc::StatusCode::NOT_FOUND, "unknown service " + name});
-    call->response().set_status(Status());
+    call->response().set_status(Current());
     call->Finish(grpc::Status::OK);
   });
 }
@@ -27,7 +27,7 @@ grpc::Status HealthService::Service::Watch(grpc::ServerContext* ctx,
   const bool known = Known(req->service());
   std::optional<Response::ServingStatus> sent;
   while (!ctx->IsCancelled()) {
-    const Response::ServingStatus now = known ? owner_.Status() : Response::SERVICE_UNKNOWN;
+    const Response::ServingStatus now = known ? owner_.Current() : Response::SERVICE_UNKNOWN;
     if (now != sent) {
       Response r;
       r.set_status(now);

@@ -43,7 +43,7 @@ class HealthService {
   static bool Known(const std::string& name) {
     return name.empty() || name == "raft.KeyValueService";
   }
-  Response::ServingStatus Status() const {
+  Response::ServingStatus Current() const {
     return serving_ ? Response::SERVING : Response::NOT_SERVING;
   }
 

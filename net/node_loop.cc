@@ -10,13 +10,6 @@ namespace {
 // cannot hold back the Ready that answers them.
 constexpr int kEventsPerPollMax = 256;
 
-gpr_timespec ToGprDeadline(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
-  if (left.count() <= 0) return gpr_time_0(GPR_CLOCK_MONOTONIC);
-  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                      gpr_time_from_micros(left.count(), GPR_TIMESPAN));
-}
-
 }  // namespace
 
 NodeLoop::NodeLoop(const NodeLoopOptions& options, const Membership& members,
@@ -101,13 +94,10 @@ void NodeLoop::WakeTag::OnEvent(bool) {
 }
 
 bool NodeLoop::PollEvents(Clock::time_point deadline) {
-  void* tag = nullptr;
-  bool ok = false;
-  grpc::CompletionQueue::NextStatus status = cq_->AsyncNext(&tag, &ok, ToGprDeadline(deadline));
-  for (int handled = 0; status == grpc::CompletionQueue::GOT_EVENT;) {
-    static_cast<CqTag*>(tag)->OnEvent(ok);
-    if (++handled == kEventsPerPollMax) break;
-    status = cq_->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
+  grpc::CompletionQueue::NextStatus status = HandleNext(*cq_, ToGprDeadline(deadline));
+  for (int handled = 1; status == grpc::CompletionQueue::GOT_EVENT && handled < kEventsPerPollMax;
+       ++handled) {
+    status = HandleNext(*cq_, gpr_time_0(GPR_CLOCK_MONOTONIC));
   }
   return status != grpc::CompletionQueue::SHUTDOWN;
 }
@@ -138,6 +128,9 @@ void NodeLoop::Run() {
     // batches, and the turn that runs them releases the writes (below).
     const bool in_flight = WriteBatchInFlight();
     const auto release = [&] { return WritesReleased(in_flight); };  // mu_ held
+    const auto work_queued = [&] {                                   // mu_ held
+      return !client_tasks_.empty() || !peer_batches_.empty() || release();
+    };
     Clock::time_point wake = next_tick;
     bool ready = false;
     {
@@ -145,15 +138,14 @@ void NodeLoop::Run() {
       if (stop_) return;
       if (!timers_.empty()) wake = std::min(wake, timers_.top().at);
       if (!write_tasks_.empty()) wake = std::min(wake, hold.Deadline(oldest_write_));
-      ready = !client_tasks_.empty() || !peer_batches_.empty() || release();
+      ready = work_queued();
     }
     // Events queue work (or just complete); the turn below runs it.
     if (!PollEvents(ready ? Clock::now() : wake)) return;
     {
       std::lock_guard lk(mu_);
       if (stop_) return;
-      ready = !client_tasks_.empty() || !peer_batches_.empty() || release();
-      if (!ready && Clock::now() < wake) continue;  // nothing to run yet
+      if (!work_queued() && Clock::now() < wake) continue;  // nothing to run yet
       tasks.swap(client_tasks_);
       if (release()) writes.swap(write_tasks_);
       batches.swap(peer_batches_);

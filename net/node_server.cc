@@ -122,10 +122,7 @@ void NodeServer::StartStartupPoller() {
   startup_poller_ = std::thread([this] {
     // A short timeout, so StopStartupPoller is noticed without a wake-up.
     constexpr auto kPollSlice = std::chrono::milliseconds(20);
-    while (!startup_poller_stop_) {
-      PollOnce(*cq_, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                  gpr_time_from_millis(kPollSlice.count(), GPR_TIMESPAN)));
-    }
+    while (!startup_poller_stop_) HandleNext(*cq_, ToGprDeadline(Clock::now() + kPollSlice));
   });
 }
 
