@@ -37,21 +37,21 @@ const char* ErrnoName(int err) {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  PosixWritableFile(std::string path, int fd, uint64_t offset)
+      : path_(std::move(path)), fd_(fd), offset_(offset) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
 
   Status Append(std::string_view data) override {
     while (!data.empty()) {
-      const ssize_t n = ::write(fd_, data.data(), data.size());
+      const ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return ErrnoStatus(path_, errno);
       }
       data.remove_prefix(static_cast<size_t>(n));
-      size_ += static_cast<uint64_t>(n);
+      offset_ += static_cast<uint64_t>(n);
     }
     return Status::Ok();
   }
@@ -66,33 +66,52 @@ class PosixWritableFile final : public WritableFile {
     if (rc != 0) return ErrnoStatus(path_, errno);
     return Status::Ok();
   }
-  uint64_t Size() const override { return size_; }
-  Status Preallocate(uint64_t bytes) override {
-    // KEEP_SIZE: reserve blocks without moving the end of file, so appends
-    // still land right after the last record.
-    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes)) != 0) {
-      return ErrnoStatus(path_, errno);
-    }
-    return Status::Ok();
-  }
+  uint64_t Size() const override { return offset_; }
 
  private:
   std::string path_;
   int fd_;
-  uint64_t size_;
+  uint64_t offset_;  // the write position
 };
 
-Result<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
+Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, int flags,
+                                                   uint64_t offset) {
+  const int fd = ::open(path.c_str(), flags | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(path, errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
+  if (::fstat(fd, &st) != 0 || offset > static_cast<uint64_t>(st.st_size)) {
+    const Status s = ErrnoStatus(path, offset > static_cast<uint64_t>(st.st_size) ? EINVAL : errno);
     ::close(fd);
-    return ErrnoStatus(path, err);
+    return s;
   }
-  return std::unique_ptr<WritableFile>(
-      new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, offset));
+}
+
+// Creates (or truncates) path as `bytes` zero bytes and makes them durable;
+// removes the file again if that fails.
+Status WriteZeroFile(const std::string& path, uint64_t bytes) {
+  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(path, errno);
+  int err = 0;
+  // Reserving first makes a full disk fail here, before any zeros are written.
+  if (::fallocate(fd, 0, 0, static_cast<off_t>(bytes)) != 0 && errno != EOPNOTSUPP) err = errno;
+  const std::string zeros(std::min<uint64_t>(bytes, 1 << 20), '\0');
+  for (uint64_t done = 0; err == 0 && done < bytes;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - done));
+    const ssize_t w = ::pwrite(fd, zeros.data(), n, static_cast<off_t>(done));
+    if (w < 0 && errno != EINTR) err = errno;
+    if (w > 0) done += static_cast<uint64_t>(w);
+  }
+  if (err == 0 && ::fdatasync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err == 0) return Status::Ok();
+  ::unlink(path.c_str());
+  return ErrnoStatus(path, err);
+}
+
+std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
 }  // namespace
@@ -110,12 +129,40 @@ Status PosixFileSystem::CreateDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<WritableFile>> PosixFileSystem::Create(const std::string& path) {
-  return OpenForAppend(path, O_CREAT | O_TRUNC);
+PosixFileSystem::~PosixFileSystem() {
+  if (spare_) spare_->written.wait();
 }
 
-Result<std::unique_ptr<WritableFile>> PosixFileSystem::OpenAppend(const std::string& path) {
-  return OpenForAppend(path, 0);
+Result<std::unique_ptr<WritableFile>> PosixFileSystem::Create(const std::string& path) {
+  return OpenForWrite(path, O_CREAT | O_TRUNC, 0);
+}
+
+Result<std::unique_ptr<WritableFile>> PosixFileSystem::CreatePreallocated(const std::string& path,
+                                                                          uint64_t bytes) {
+  const std::string spare_path = JoinPath(DirOf(path), kSpareFileName);
+  bool renamed = false;
+  if (spare_) {
+    // Usually written long ago; a failed spare is retried below on this
+    // thread, so its error reaches the caller.
+    const Status written = spare_->written.get();
+    renamed = written.ok() && spare_->path == spare_path && spare_->bytes == bytes &&
+              ::rename(spare_path.c_str(), path.c_str()) == 0;
+    spare_.reset();
+  }
+  if (!renamed) {
+    Status s = WriteZeroFile(path, bytes);
+    if (!s.ok()) return s;
+  }
+  Result<std::unique_ptr<WritableFile>> f = OpenForWrite(path, 0, 0);
+  if (!f.ok()) return f;
+  spare_ =
+      Spare{spare_path, bytes, std::async(std::launch::async, WriteZeroFile, spare_path, bytes)};
+  return f;
+}
+
+Result<std::unique_ptr<WritableFile>> PosixFileSystem::OpenAt(const std::string& path,
+                                                              uint64_t offset) {
+  return OpenForWrite(path, 0, offset);
 }
 
 Result<std::string> PosixFileSystem::ReadFile(const std::string& path) {

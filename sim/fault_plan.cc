@@ -20,6 +20,7 @@ std::string FaultPlan::Describe() const {
      << " checkquorum=" << check_quorum << " snapshot_every=" << snapshots.every_entries << "/"
      << snapshots.every_bytes << "B"
      << " keep=" << snapshots.keep_entries << " segment=" << segment_bytes_max
+     << (preallocate_segments ? " preallocated" : " appended")
      << " chunk=" << snapshot_chunk_bytes_max;
   return os.str();
 }
@@ -44,6 +45,7 @@ FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
   p.snapshots.keep_entries = kKeep[rng.Uniform(3)];
   p.segment_bytes_max = Chance(rng, 0.5) ? 4096 : 64 << 10;
   p.snapshot_chunk_bytes_max = kChunk[rng.Uniform(3)];
+  p.preallocate_segments = Chance(rng, 0.5);
   if (!enabled) return p;
   // Each fault is switched on with probability 1/2, at a rate drawn from a
   // range, so seeds explore very different mixes (swarm testing).

@@ -32,6 +32,7 @@ struct FaultPlan {
   bool check_quorum = true;
   SnapshotPolicy snapshots;
   uint64_t segment_bytes_max = 64 << 10;
+  bool preallocate_segments = true;  // WalOptions::preallocate_segments
   uint64_t snapshot_chunk_bytes_max = 1 << 20;
   bool torn_writes = false;        // a crash may keep part of unsynced writes
   double disk_errors_per_sec = 0;  // EIO on a sync or append

@@ -1,5 +1,7 @@
 #include "sim/sim_disk.h"
 
+#include <algorithm>
+
 namespace raft::sim {
 
 namespace {
@@ -17,35 +19,48 @@ Status NotFound(const std::string& path) {
 
 class SimFile final : public WritableFile {
  public:
-  SimFile(SimDisk& disk, std::shared_ptr<SimDisk::Inode> inode)
-      : disk_(disk), inode_(std::move(inode)) {}
-  Status Append(std::string_view data) override {
-    Status s = disk_.CheckAppend(data.size());
+  SimFile(SimDisk& disk, std::shared_ptr<SimDisk::Inode> inode, size_t offset)
+      : disk_(disk), inode_(std::move(inode)), offset_(offset) {}
+  Status Append(std::string_view bytes) override {
+    SimDisk::Inode& inode = *inode_;
+    const size_t end = offset_ + bytes.size();
+    Status s = disk_.CheckAppend(end > inode.data.size() ? end - inode.data.size() : 0);
     if (!s.ok()) return s;
-    inode_->data.append(data);
+    if (end > inode.data.size()) inode.data.resize(end);
+    inode.data.replace(offset_, bytes.size(), bytes);
+    inode.dirty_from = std::min(inode.dirty_from, offset_);
+    inode.dirty_to = std::max(inode.dirty_to, end);
+    offset_ = end;
     return Status::Ok();
   }
   Status Sync() override {
     Status s = disk_.CheckSync();
     if (!s.ok()) return s;
-    inode_->synced_bytes = inode_->data.size();
+    SimDisk::Inode& inode = *inode_;
+    if (inode.dirty_from < inode.dirty_to) {
+      if (inode.durable.size() < inode.dirty_to) inode.durable.resize(inode.dirty_to);
+      inode.durable.replace(inode.dirty_from, inode.dirty_to - inode.dirty_from, inode.data,
+                            inode.dirty_from, inode.dirty_to - inode.dirty_from);
+    }
+    inode.dirty_from = SIZE_MAX;
+    inode.dirty_to = 0;
     return Status::Ok();
   }
   Status Close() override { return Status::Ok(); }
-  uint64_t Size() const override { return inode_->data.size(); }
-  Status Preallocate(uint64_t) override { return Status::Ok(); }
+  uint64_t Size() const override { return offset_; }
 
  private:
   SimDisk& disk_;
   std::shared_ptr<SimDisk::Inode> inode_;
+  size_t offset_;  // the write position
 };
 
-Status SimDisk::CheckAppend(size_t bytes) {
+Status SimDisk::CheckAppend(size_t grow_bytes) {
   if (fail_next_append_) {
     fail_next_append_ = false;
     return Status::Error(StatusCode::kIoError, "EIO: simulated write error");
   }
-  if (UsedBytes() + bytes > capacity_bytes_) {
+  if (UsedBytes() + grow_bytes > capacity_bytes_) {
     return Status::Error(StatusCode::kIoError, "ENOSPC: no space left on device");
   }
   return Status::Ok();
@@ -74,13 +89,28 @@ Result<std::unique_ptr<WritableFile>> SimDisk::Create(const std::string& path) {
   if (!dirs_.contains(DirOf(path))) return NotFound(DirOf(path));
   auto inode = std::make_shared<Inode>();
   names_[path] = inode;
-  return std::unique_ptr<WritableFile>(new SimFile(*this, inode));
+  return std::unique_ptr<WritableFile>(new SimFile(*this, inode, 0));
 }
 
-Result<std::unique_ptr<WritableFile>> SimDisk::OpenAppend(const std::string& path) {
+Result<std::unique_ptr<WritableFile>> SimDisk::CreatePreallocated(const std::string& path,
+                                                                  uint64_t bytes) {
+  if (!dirs_.contains(DirOf(path))) return NotFound(DirOf(path));
+  Status s = CheckAppend(bytes);
+  if (!s.ok()) return s;
+  auto inode = std::make_shared<Inode>();
+  inode->data.assign(bytes, '\0');
+  inode->durable = inode->data;  // the zeros are synced before the file is handed out
+  names_[path] = inode;
+  return std::unique_ptr<WritableFile>(new SimFile(*this, inode, 0));
+}
+
+Result<std::unique_ptr<WritableFile>> SimDisk::OpenAt(const std::string& path, uint64_t offset) {
   auto it = names_.find(path);
   if (it == names_.end()) return NotFound(path);
-  return std::unique_ptr<WritableFile>(new SimFile(*this, it->second));
+  if (offset > it->second->data.size()) {
+    return Status::Error(StatusCode::kIoError, "EINVAL: " + path + ": offset past the end");
+  }
+  return std::unique_ptr<WritableFile>(new SimFile(*this, it->second, offset));
 }
 
 Result<std::string> SimDisk::ReadFile(const std::string& path) {
@@ -93,9 +123,10 @@ Status SimDisk::Truncate(const std::string& path, uint64_t size) {
   auto it = names_.find(path);
   if (it == names_.end()) return NotFound(path);
   Inode& inode = *it->second;
-  if (size < inode.data.size()) inode.data.resize(size);
   // Modelled as durable at once; recovery repeats it after another crash.
-  if (inode.synced_bytes > inode.data.size()) inode.synced_bytes = inode.data.size();
+  if (size < inode.data.size()) inode.data.resize(size);
+  if (size < inode.durable.size()) inode.durable.resize(size);
+  inode.dirty_to = std::min(inode.dirty_to, inode.data.size());
   return Status::Ok();
 }
 
@@ -134,11 +165,18 @@ Status SimDisk::SyncDir(const std::string& dir) {
 void SimDisk::Crash(bool tear) {
   names_ = synced_names_;
   for (auto& [path, inode] : names_) {
-    size_t keep = inode->synced_bytes;
-    const size_t unsynced = inode->data.size() - keep;
-    if (tear && unsynced > 0) keep += rng_->Uniform(unsynced + 1);
-    inode->data.resize(keep);
-    inode->synced_bytes = keep;
+    std::string written = std::move(inode->data);
+    inode->data = inode->durable;
+    if (tear && inode->dirty_from < inode->dirty_to) {
+      // The disk got as far as some byte of what was written since the sync.
+      const size_t kept = rng_->Uniform(inode->dirty_to - inode->dirty_from + 1);
+      const size_t end = inode->dirty_from + kept;
+      if (inode->data.size() < end) inode->data.resize(end);
+      inode->data.replace(inode->dirty_from, kept, written, inode->dirty_from, kept);
+      inode->durable = inode->data;
+    }
+    inode->dirty_from = SIZE_MAX;
+    inode->dirty_to = 0;
   }
   fail_next_sync_ = fail_next_append_ = false;
 }

@@ -1,13 +1,15 @@
 // SimDisk: the simulated world's FileSystem, with the failure modes of a
 // real disk under a crash-prone process:
 //
-//   - appended bytes are volatile until Sync(); Crash() keeps only the
-//     synced prefix of each file, plus (when tearing) a random prefix of the
-//     unsynced tail, so the last write may survive torn;
+//   - written bytes are volatile until Sync(); Crash() brings back each
+//     file's contents as of its last sync (zeros where it was preallocated)
+//     plus, when tearing, a random prefix of what was written since, so the
+//     last write may survive torn;
 //   - created, renamed and removed names are volatile until SyncDir(); a
 //     crash reverts the directory to its last synced state;
 //   - I/O errors on demand: the next sync or append fails with EIO, and a
-//     capacity limit makes appends fail with ENOSPC.
+//     capacity limit makes writes that grow the disk (appends, creating a
+//     preallocated file, but not overwriting one) fail with ENOSPC.
 //
 // Files are inodes shared between names, as on POSIX, so a rename followed
 // by a crash without SyncDir brings back the old name with the same data.
@@ -31,7 +33,9 @@ class SimDisk final : public FileSystem {
 
   Status CreateDir(const std::string& dir) override;
   Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
-  Result<std::unique_ptr<WritableFile>> OpenAppend(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> CreatePreallocated(const std::string& path,
+                                                           uint64_t bytes) override;
+  Result<std::unique_ptr<WritableFile>> OpenAt(const std::string& path, uint64_t offset) override;
   Result<std::string> ReadFile(const std::string& path) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Status Rename(const std::string& from, const std::string& to) override;
@@ -51,13 +55,17 @@ class SimDisk final : public FileSystem {
   uint64_t UsedBytes() const;
 
   struct Inode {
-    std::string data;
-    size_t synced_bytes = 0;  // Invariant: <= data.size()
+    std::string data;     // what a reader sees now
+    std::string durable;  // what survives a crash
+    // data[dirty_from, dirty_to) holds every byte written since the last
+    // sync; elsewhere data equals durable (or lies past its end).
+    size_t dirty_from = SIZE_MAX;
+    size_t dirty_to = 0;
   };
 
  private:
   friend class SimFile;
-  Status CheckAppend(size_t bytes);
+  Status CheckAppend(size_t grow_bytes);
   Status CheckSync();
 
   std::unique_ptr<Rng> rng_;

@@ -14,7 +14,9 @@ Status SimNode::Start() {
   RAFT_ASSERT(!alive());
   incarnation_++;
   Result<std::unique_ptr<Wal>> wal =
-      Wal::Open(disk_, WalOptions{.dir = "data", .segment_bytes_max = options_.segment_bytes_max});
+      Wal::Open(disk_, WalOptions{.dir = "data",
+                                  .segment_bytes_max = options_.segment_bytes_max,
+                                  .preallocate_segments = options_.preallocate_segments});
   if (!wal.ok()) return wal.status();
   wal_ = std::move(wal).value();
   replica_ =

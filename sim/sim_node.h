@@ -22,6 +22,7 @@ namespace raft::sim {
 struct SimNodeOptions {
   SnapshotPolicy snapshots;
   uint64_t segment_bytes_max = 64 << 10;  // small, so runs roll segments often
+  bool preallocate_segments = true;
 };
 
 class SimNode final : public Transport {

@@ -143,6 +143,7 @@ World::World(uint64_t seed, const SimOptions& options)
     SimNodeOptions node_options;
     node_options.snapshots = plan_.snapshots;
     node_options.segment_bytes_max = plan_.segment_bytes_max;
+    node_options.preallocate_segments = plan_.preallocate_segments;
     nodes_.push_back(std::make_unique<SimNode>(c, node_options, *network_, random_));
     nodes_.back()->on_apply = [this](NodeId n, const Entry& e) { checker_.ObserveApply(n, e); };
     drift_.push_back(1.0 + plan_.drift_max * (2 * UniformReal(*plan_rng) - 1));

@@ -78,8 +78,10 @@ Status Wal::Recover() {
   // Entries after the snapshot, rebuilt record by record.
   std::vector<Entry> log;
   Index marker;
+  uint64_t records_end = 0, previous_end = 0;  // of the last two segments
   for (size_t i = 0; i < segments_.size(); i++) {
-    s = ReplaySegment(segments_[i], i + 1 == segments_.size(), base, log, marker);
+    previous_end = records_end;
+    s = ReplaySegment(segments_[i], i + 1 == segments_.size(), base, log, marker, records_end);
     if (!s.ok()) return s;
   }
   recovery_.segments = segments_.size();
@@ -96,25 +98,23 @@ Status Wal::Recover() {
   cache_.SetHardState(hard_state_);
 
   // A segment whose header never became durable (crash while creating it)
-  // is empty after truncation: drop it (appends continue in the previous
-  // segment, or in a fresh one when none is left).
-  if (!segments_.empty()) {
-    Result<std::string> last = fs_.ReadFile(Path(segments_.back().name));
-    if (last.ok() && last.value().empty()) {
-      s = fs_.Remove(Path(segments_.back().name));
-      if (!s.ok()) return s;
-      segments_.pop_back();
-    }
+  // holds no record: drop it (writes continue in the previous segment,
+  // whose roll already cut its zeros, or in a fresh one when none is left).
+  if (!segments_.empty() && records_end == 0) {
+    s = fs_.Remove(Path(segments_.back().name));
+    if (!s.ok()) return s;
+    segments_.pop_back();
+    records_end = previous_end;
   }
   if (segments_.empty()) return StartSegment();
-  Result<std::unique_ptr<WritableFile>> f = fs_.OpenAppend(Path(segments_.back().name));
+  Result<std::unique_ptr<WritableFile>> f = fs_.OpenAt(Path(segments_.back().name), records_end);
   if (!f.ok()) return f.status();
   active_ = std::move(f).value();
   return Status::Ok();
 }
 
 Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector<Entry>& log,
-                          Index& marker) {
+                          Index& marker, uint64_t& records_end) {
   const std::string path = Path(seg.name);
   Result<std::string> read = fs_.ReadFile(path);
   if (!read.ok()) return read.status();
@@ -125,6 +125,7 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
   };
   while (offset < bytes.size()) {
     DecodeResult r = DecodeRecord(bytes, offset);
+    if (r.error != DecodeError::kNone && last && ZeroFrom(bytes, offset)) break;  // unused space
     if (r.error != DecodeError::kNone) {
       // The checksum does not cover the length field, so the damaged
       // record's extent cannot be trusted: one flipped length bit makes a
@@ -194,6 +195,7 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
     offset += r.size;
     recovery_.records++;
   }
+  records_end = offset;
   return Status::Ok();
 }
 
@@ -217,17 +219,22 @@ Status Wal::Write(const std::string& bytes, bool sync) {
 Status Wal::StartSegment() {
   if (failed_) return *failed_;
   if (active_) {
+    // Only the last segment may end in unused zeros (see wal_record.h): cut
+    // them durably before the next segment's name can become durable.
+    const uint64_t records_end = active_->Size();
     Status s = active_->Sync();
     if (s.ok()) s = active_->Close();
+    if (s.ok()) s = fs_.Truncate(Path(segments_.back().name), records_end);
     if (!s.ok()) return Fail(s);
     active_.reset();
   }
   const Segment seg{segments_.empty() ? 1 : segments_.back().seq + 1, cache_.LastIndex().Next(),
                     ""};
   const std::string name = SegmentFileName(seg.seq, seg.first_index);
-  Result<std::unique_ptr<WritableFile>> f = fs_.Create(Path(name));
+  Result<std::unique_ptr<WritableFile>> f =
+      options_.preallocate_segments ? fs_.CreatePreallocated(Path(name), options_.segment_bytes_max)
+                                    : fs_.Create(Path(name));
   if (!f.ok()) return Fail(f.status());
-  if (options_.preallocate_bytes > 0) (void)f.value()->Preallocate(options_.preallocate_bytes);
   // Each segment restates the hard state and newest snapshot, so deleting
   // older segments never loses them.
   std::string head;

@@ -6,11 +6,17 @@
 // as records and makes them durable with one Sync() (group commit). A new
 // segment starts once the active one passes segment_bytes_max; it opens with
 // a header and the current hard state, so older segments can be deleted
-// once a snapshot covers their entries.
+// once a snapshot covers their entries. With preallocate_segments, a new
+// segment is created as segment_bytes_max durable zeros that records then
+// overwrite, so a Save's sync does not wait to make the file's growth
+// durable; the roll cuts the old segment's unused zeros.
 //
 // Recovery (Open) never loses an acknowledged write and never invents one:
+//   - the last segment's records end where only zeros follow (its unused
+//     preallocated space) or at the end of the file; writing resumes there;
 //   - a torn or partial record at the very end of the last segment (a crash
-//     mid-write) is truncated away and the node starts;
+//     mid-write) is truncated away, with any zeros after it, and the node
+//     starts;
 //   - any other bad record (a checksum failure followed by valid data, a
 //     bad record in an older segment, a missing segment, a gap in indexes,
 //     a missing snapshot) is corruption: Open fails with the file, offset
@@ -36,7 +42,7 @@ namespace raft {
 struct WalOptions {
   std::string dir;
   uint64_t segment_bytes_max = 64ULL << 20;
-  uint64_t preallocate_bytes = 0;  // reserve this much per new segment
+  bool preallocate_segments = true;  // see above; off, segments grow by appends
 };
 
 // What recovery found, for logs and the offline inspector.
@@ -73,9 +79,10 @@ class Wal final : public DurableLog {
   Wal(FileSystem& fs, WalOptions options);
   Status Recover();
   // Replays one segment into log (entries after base), tracking the newest
-  // snapshot marker. Truncates a torn tail of the last segment.
+  // snapshot marker. Truncates a torn tail of the last segment. records_end:
+  // the offset after its last valid record, where writing would resume.
   Status ReplaySegment(const Segment& seg, bool last, Index base, std::vector<Entry>& log,
-                       Index& marker);
+                       Index& marker, uint64_t& records_end);
   Status StartSegment();
   Status Write(const std::string& bytes, bool sync);
   Status SaveReceivedSnapshot(const Snapshot& snapshot);

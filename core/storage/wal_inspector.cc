@@ -64,6 +64,10 @@ class Replay {
     size_t offset = 0;
     while (offset < bytes.size()) {
       const DecodeResult r = DecodeRecord(bytes, offset);
+      if (r.error != DecodeError::kNone && last && ZeroFrom(bytes, offset)) {
+        seg.unused_bytes = bytes.size() - offset;  // preallocated, not yet written
+        break;
+      }
       if (r.error != DecodeError::kNone) {
         seg.damaged_offset = offset;
         Damage(bytes, offset, r, last, seg.name);
@@ -74,7 +78,7 @@ class Replay {
       if (!stopped_) Apply(r.record, offset, seg);
       offset += r.size;
     }
-    if (bytes.empty() && last && !stopped_) {
+    if (offset == 0 && last && !stopped_) {
       AddProblem(WalProblemKind::kTornTail, seg.name, 0,
                  "empty segment (a crash while creating it); recovery removes it");
     }
@@ -240,8 +244,10 @@ void RenderSegment(const WalSegmentInfo& seg, std::ostringstream& os) {
   if (seg.entry_count > 0) {
     os << " (" << seg.first_entry.value << ".." << seg.last_entry.value << ")";
   }
-  os << " hard-states=" << seg.hard_state_count << " snapshot-markers=" << seg.snapshot_marker_count
-     << "\n";
+  os << " hard-states=" << seg.hard_state_count
+     << " snapshot-markers=" << seg.snapshot_marker_count;
+  if (seg.unused_bytes > 0) os << " unused=" << seg.unused_bytes;
+  os << "\n";
   for (const WalRecordInfo& r : seg.records) {
     const WalRecord& rec = r.record;
     os << "    @" << r.offset << " " << WalRecordTypeName(rec.type);

@@ -14,7 +14,8 @@
 //   - the problems recovery would meet, in the order it meets them, judged
 //     by the same rules as Wal::Open (see wal.h): damage in the last
 //     segment with no valid record starting anywhere after its first byte
-//     is a torn tail that recovery truncates away; anything else (a bad
+//     is a torn tail that recovery truncates away (zeros up to the end of
+//     the last segment are its unused preallocated space, not damage); anything else (a bad
 //     record followed by valid ones, a bad record in an older
 //     segment, a missing segment, a gap in indexes, a missing or corrupt
 //     newest snapshot) is corruption and recovery refuses to start.
@@ -63,6 +64,9 @@ struct WalSegmentInfo {
   uint64_t snapshot_marker_count = 0;
   // Offset of the first record that did not decode; reading stopped there.
   std::optional<uint64_t> damaged_offset;
+  // Zero bytes after the last record of the last segment: preallocated
+  // space not yet written (not damage).
+  uint64_t unused_bytes = 0;
   std::vector<WalRecordInfo> records;  // only with WalInspectOptions::records
 };
 

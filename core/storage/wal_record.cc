@@ -160,9 +160,18 @@ DecodeResult DecodeRecord(std::string_view data, size_t offset) {
 
 bool ValidRecordFrom(std::string_view data, size_t from) {
   for (size_t pos = from; pos + kWalRecordHeaderBytes <= data.size(); pos++) {
+    // A record's header is never all zero: skip a preallocated zero run in
+    // one step instead of decoding at each of its (up to 64 MiB) offsets.
+    const size_t nonzero = data.find_first_not_of('\0', pos);
+    if (nonzero == std::string_view::npos) return false;
+    if (nonzero >= pos + kWalRecordHeaderBytes) pos = nonzero - (kWalRecordHeaderBytes - 1);
     if (DecodeRecord(data, pos).error == DecodeError::kNone) return true;
   }
   return false;
+}
+
+bool ZeroFrom(std::string_view data, size_t from) {
+  return from >= data.size() || data.find_first_not_of('\0', from) == std::string_view::npos;
 }
 
 }  // namespace raft

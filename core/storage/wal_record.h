@@ -1,6 +1,10 @@
 // The write-ahead log's on-disk record format, version 1.
 //
-// A segment file is a sequence of records:
+// A segment file is a sequence of records, possibly followed by zero bytes
+// up to its end: preallocated space not yet written (a record never starts
+// with a zero header, since its type byte is never 0). Only the last
+// segment may end in zeros; a roll cuts the previous segment's tail.
+//
 //
 //   +------------+------------+---------+-------------------+
 //   | length u32 | crc32c u32 | type u8 | payload (length)  |
@@ -94,5 +98,9 @@ DecodeResult DecodeRecord(std::string_view data, size_t offset);
 // True if a valid record starts at any offset >= from. Recovery uses it to
 // tell a torn tail (nothing valid follows the damage) from corruption.
 bool ValidRecordFrom(std::string_view data, size_t from);
+
+// True if every byte at offset >= from is zero: the unwritten, preallocated
+// end of a segment.
+bool ZeroFrom(std::string_view data, size_t from);
 
 }  // namespace raft

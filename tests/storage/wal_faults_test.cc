@@ -9,6 +9,8 @@
 //     nothing;
 //   - after any crash, Open succeeds and returns a prefix of what was
 //     written that includes everything a synced Save acknowledged.
+// Each rule holds whether segments grow by appends or overwrite preallocated
+// zeros (WalOptions::preallocate_segments), so the tests run in both modes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,11 +38,13 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-class WalFaultsTest : public ::testing::Test {
+// The parameter: WalOptions::preallocate_segments.
+class WalFaultsTest : public ::testing::TestWithParam<bool> {
  protected:
   WalFaultsTest() : disk_(std::make_unique<SplitMix64>(1)) {
     options_.dir = "wal";
     options_.segment_bytes_max = kSegmentBytesMax;
+    options_.preallocate_segments = GetParam();
   }
 
   void Reopen() {
@@ -93,7 +97,7 @@ class WalFaultsTest : public ::testing::Test {
 // ---------------------------------------------------------------------------
 // A failed fsync or write poisons the Wal.
 
-TEST_F(WalFaultsTest, FailedSyncFailsTheSaveAndEveryLaterWrite) {
+TEST_P(WalFaultsTest, FailedSyncFailsTheSaveAndEveryLaterWrite) {
   Reopen();
   SaveEach(1, 10, 1);
   disk_.FailNextSync();
@@ -123,7 +127,7 @@ TEST_F(WalFaultsTest, FailedSyncFailsTheSaveAndEveryLaterWrite) {
   ExpectSyncedContents();
 }
 
-TEST_F(WalFaultsTest, PoisonedWalNeverRetriesTheSync) {
+TEST_P(WalFaultsTest, PoisonedWalNeverRetriesTheSync) {
   Reopen();
   SaveEach(1, 3, 1);
   disk_.FailNextSync();
@@ -138,7 +142,7 @@ TEST_F(WalFaultsTest, PoisonedWalNeverRetriesTheSync) {
   EXPECT_FALSE(probe.value()->Sync().ok()) << "the poisoned Wal called Sync";
 }
 
-TEST_F(WalFaultsTest, FailedAppendFailsTheSaveAndEveryLaterWrite) {
+TEST_P(WalFaultsTest, FailedAppendFailsTheSaveAndEveryLaterWrite) {
   Reopen();
   SaveEach(1, 10, 1);
   disk_.FailNextAppend();
@@ -153,7 +157,7 @@ TEST_F(WalFaultsTest, FailedAppendFailsTheSaveAndEveryLaterWrite) {
 // Wherever the failed sync lands (an ordinary Save, the sync of the old
 // segment at a rollover, the new segment's header), what was synced before
 // survives and the crash leaves a log that opens.
-TEST_F(WalFaultsTest, FailedSyncAtAnyPointLosesNothingSyncedBefore) {
+TEST_P(WalFaultsTest, FailedSyncAtAnyPointLosesNothingSyncedBefore) {
   for (uint64_t k = 0; k <= 30; k++) {
     SCOPED_TRACE("sync fails on the save of entry " + std::to_string(k + 1));
     for (const bool tear : {false, true}) {
@@ -187,15 +191,26 @@ TEST_F(WalFaultsTest, FailedSyncAtAnyPointLosesNothingSyncedBefore) {
 // ---------------------------------------------------------------------------
 // A full disk.
 
-TEST_F(WalFaultsTest, FullDiskStopsWritesWithENOSPCAndCorruptsNothing) {
+TEST_P(WalFaultsTest, FullDiskStopsWritesWithENOSPCAndCorruptsNothing) {
   Reopen();
   SaveEach(1, 10, 1);
   disk_.SetCapacity(disk_.UsedBytes() + 20);
-  const Status full = SaveOne(1, 11);
+  // Appends fail at once; overwrites of preallocated zeros need no space, so
+  // that mode fails when it rolls to the next segment.
+  uint64_t next = 11;
+  Status full = Status::Ok();
+  while (full.ok() && next < 1000) {
+    full = SaveOne(1, next);
+    if (full.ok()) {
+      synced_.push_back(MakeEntry(1, next));
+      synced_hard_state_ = HardState{Term{1}, NodeId{1}, Index{next}};
+      next++;
+    }
+  }
   ASSERT_FALSE(full.ok());
   EXPECT_EQ(full.code(), StatusCode::kIoError);
   EXPECT_TRUE(Contains(full.message(), "ENOSPC")) << full.message();
-  EXPECT_EQ(SaveOne(1, 11).code(), StatusCode::kIoError) << "writes stop";
+  EXPECT_EQ(SaveOne(1, next).code(), StatusCode::kIoError) << "writes stop";
 
   CrashAndReopen(false);  // the disk is still full: Open needs no space
   EXPECT_EQ(wal_->recovery().truncated_bytes, 0u);
@@ -203,12 +218,12 @@ TEST_F(WalFaultsTest, FullDiskStopsWritesWithENOSPCAndCorruptsNothing) {
 
   disk_.SetCapacity(UINT64_MAX);  // the operator frees space
   Reopen();
-  SaveEach(11, 30, 1);
+  SaveEach(next, next + 20, 1);
   CrashAndReopen(false);
   ExpectSyncedContents();
 }
 
-TEST_F(WalFaultsTest, FullDiskWithoutACrashReopensCleanly) {
+TEST_P(WalFaultsTest, FullDiskWithoutACrashReopensCleanly) {
   Reopen();
   SaveEach(1, 10, 1);
   disk_.SetCapacity(disk_.UsedBytes() + 50);
@@ -227,7 +242,7 @@ TEST_F(WalFaultsTest, FullDiskWithoutACrashReopensCleanly) {
   ExpectSyncedContents();
 }
 
-TEST_F(WalFaultsTest, FullDiskWhileStartingASegmentCorruptsNothing) {
+TEST_P(WalFaultsTest, FullDiskWhileStartingASegmentCorruptsNothing) {
   for (uint64_t extra = 0; extra < 120; extra += 7) {
     SCOPED_TRACE("room for " + std::to_string(extra) + " more bytes");
     sim::SimDisk disk(std::make_unique<SplitMix64>(extra));
@@ -251,7 +266,7 @@ TEST_F(WalFaultsTest, FullDiskWhileStartingASegmentCorruptsNothing) {
   }
 }
 
-TEST_F(WalFaultsTest, FullDiskWhileWritingASnapshotKeepsTheLog) {
+TEST_P(WalFaultsTest, FullDiskWhileWritingASnapshotKeepsTheLog) {
   Reopen();
   SaveEach(1, 30, 1);
   disk_.SetCapacity(disk_.UsedBytes() + 10);
@@ -272,7 +287,7 @@ TEST_F(WalFaultsTest, FullDiskWhileWritingASnapshotKeepsTheLog) {
 // ---------------------------------------------------------------------------
 // Crashes that tear the unsynced tail.
 
-TEST_F(WalFaultsTest, TornUnsyncedTailRecoversAPrefixKeepingEverySyncedEntry) {
+TEST_P(WalFaultsTest, TornUnsyncedTailRecoversAPrefixKeepingEverySyncedEntry) {
   for (uint64_t seed = 1; seed <= 20; seed++) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     sim::SimDisk disk(std::make_unique<SplitMix64>(seed));
@@ -377,13 +392,11 @@ std::string Describe(const History::State& s) {
   return out;
 }
 
-TEST(WalCrashProperty, TornCrashesRecoverAPrefixThatKeepsEverySyncedSave) {
+TEST_P(WalFaultsTest, TornCrashesRecoverAPrefixThatKeepsEverySyncedSave) {
   constexpr uint64_t kSeeds = 200;
   constexpr int kCrashesPerSeed = 3;
   constexpr uint64_t kSavesMax = 24;
-  WalOptions options;
-  options.dir = "wal";
-  options.segment_bytes_max = kSegmentBytesMax;
+  const WalOptions options = options_;
   for (uint64_t seed = 1; seed <= kSeeds; seed++) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     SplitMix64 rng(seed);
@@ -440,7 +453,7 @@ TEST(WalCrashProperty, TornCrashesRecoverAPrefixThatKeepsEverySyncedSave) {
 // ---------------------------------------------------------------------------
 // Directory durability: names are durable only once the directory is synced.
 
-TEST_F(WalFaultsTest, SegmentWhoseDirectoryWasNotSyncedDisappearsOnCrash) {
+TEST_P(WalFaultsTest, SegmentWhoseDirectoryWasNotSyncedDisappearsOnCrash) {
   Reopen();
   SaveEach(1, 10, 1);
   const std::vector<std::string> before = Segments();
@@ -464,13 +477,16 @@ TEST_F(WalFaultsTest, SegmentWhoseDirectoryWasNotSyncedDisappearsOnCrash) {
   ExpectSyncedContents();
 }
 
-TEST_F(WalFaultsTest, SegmentCreatedByAFailedRolloverDisappearsOnCrash) {
+TEST_P(WalFaultsTest, SegmentCreatedByAFailedRolloverDisappearsOnCrash) {
   Reopen();
   // Fill the active segment to the brim so the next Save starts a segment.
   uint64_t index = 0;
-  auto active_bytes = [&] {
+  auto active_bytes = [&] {  // up to the end of its records, before any unused zeros
     Result<std::string> bytes = disk_.ReadFile(JoinPath(options_.dir, Segments().back()));
-    return bytes.ok() ? bytes.value().size() : 0;
+    size_t end = 0;
+    while (bytes.ok() && !ZeroFrom(bytes.value(), end))
+      end += DecodeRecord(bytes.value(), end).size;
+    return end;
   };
   while (wal_->segment_count() < 2 || active_bytes() < kSegmentBytesMax) {
     index++;
@@ -481,7 +497,9 @@ TEST_F(WalFaultsTest, SegmentCreatedByAFailedRolloverDisappearsOnCrash) {
   // synced, and its directory entry never made durable.
   disk_.SetCapacity(disk_.UsedBytes());
   ASSERT_FALSE(SaveOne(1, index + 1).ok());
-  EXPECT_EQ(Segments().size(), full.size() + 1) << "the new segment exists until the crash";
+  // A preallocated segment fails before it is created.
+  EXPECT_EQ(Segments().size(), full.size() + (GetParam() ? 0 : 1))
+      << "an appended segment exists until the crash";
 
   disk_.SetCapacity(UINT64_MAX);
   CrashAndReopen(false);
@@ -489,7 +507,7 @@ TEST_F(WalFaultsTest, SegmentCreatedByAFailedRolloverDisappearsOnCrash) {
   ExpectSyncedContents();
 }
 
-TEST_F(WalFaultsTest, CompactionSurvivesACrash) {
+TEST_P(WalFaultsTest, CompactionSurvivesACrash) {
   Reopen();
   SaveEach(1, 40, 1);
   ASSERT_TRUE(wal_->CreateSnapshot(Index{30}, kVoters, "image at 30", Index{30}).ok());
@@ -503,7 +521,7 @@ TEST_F(WalFaultsTest, CompactionSurvivesACrash) {
   EXPECT_EQ(AllEntries(wal_->storage()), MakeEntries(31, 40, 1));
 }
 
-TEST_F(WalFaultsTest, ReceivedSnapshotSurvivesACrash) {
+TEST_P(WalFaultsTest, ReceivedSnapshotSurvivesACrash) {
   Reopen();
   SaveEach(1, 20, 1);
   const Snapshot snap{SnapshotMeta{Index{50}, Term{3}, {NodeId{1}, NodeId{2}}}, "image"};
@@ -517,7 +535,7 @@ TEST_F(WalFaultsTest, ReceivedSnapshotSurvivesACrash) {
   ExpectSyncedContents();
 }
 
-TEST_F(WalFaultsTest, FailedSnapshotSyncLeavesNoSnapshotAfterACrash) {
+TEST_P(WalFaultsTest, FailedSnapshotSyncLeavesNoSnapshotAfterACrash) {
   Reopen();
   SaveEach(1, 30, 1);
   disk_.FailNextSync();  // the snapshot file's sync
@@ -529,6 +547,11 @@ TEST_F(WalFaultsTest, FailedSnapshotSyncLeavesNoSnapshotAfterACrash) {
   ASSERT_TRUE(snap.ok());
   EXPECT_TRUE(snap.value().IsEmpty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Segments, WalFaultsTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Preallocated" : "Appended";
+                         });
 
 }  // namespace
 }  // namespace raft

@@ -75,7 +75,8 @@ HardState Hs(uint64_t term, uint64_t vote, uint64_t commit) {
 class WalInspectorTest : public ::testing::Test {
  protected:
   std::unique_ptr<Wal> OpenWal(uint64_t segment_bytes_max = kSmallSegmentBytes) {
-    Result<std::unique_ptr<Wal>> wal = Wal::Open(disk_, WalOptions{kDir, segment_bytes_max});
+    // Damage is crafted at a segment's end, so segments grow by appends.
+    Result<std::unique_ptr<Wal>> wal = Wal::Open(disk_, WalOptions{kDir, segment_bytes_max, false});
     EXPECT_TRUE(wal.ok()) << wal.status().message();
     return wal.ok() ? std::move(wal).value() : nullptr;
   }
@@ -100,7 +101,9 @@ class WalInspectorTest : public ::testing::Test {
   std::string SegmentPath(const WalSegmentInfo& seg) const { return JoinPath(kDir, seg.name); }
 
   // Recovery's verdict on the same directory (this may truncate a torn tail).
-  Status Recover() { return Wal::Open(disk_, WalOptions{kDir, kSmallSegmentBytes}).status(); }
+  Status Recover() {
+    return Wal::Open(disk_, WalOptions{kDir, kSmallSegmentBytes, false}).status();
+  }
 
   sim::SimDisk disk_{std::make_unique<SplitMix64>(1)};
 };
@@ -480,6 +483,30 @@ TEST_F(WalInspectorTest, EmptyLastSegmentIsATornTail) {
   EXPECT_FALSE(disk_.Exists(JoinPath(kDir, name)));
 }
 
+TEST_F(WalInspectorTest, PreallocatedSpaceAfterTheLastRecordIsUnusedNotDamage) {
+  // Five batches fill the first segment; the second holds one.
+  constexpr uint64_t kSegmentBytes = 1024;
+  Result<std::unique_ptr<Wal>> wal = Wal::Open(disk_, WalOptions{kDir, kSegmentBytes, true});
+  ASSERT_TRUE(wal.ok()) << wal.status().message();
+  WriteLog(*wal.value(), 30);
+  ASSERT_EQ(wal.value()->segment_count(), 2u);
+  wal.value().reset();
+
+  const WalInspection in = Inspect();
+  EXPECT_EQ(in.health(), WalHealth::kOk);
+  EXPECT_TRUE(in.problems.empty());
+  EXPECT_EQ(in.last_index, Index{30});
+  for (size_t i = 0; i + 1 < in.segments.size(); i++) EXPECT_EQ(in.segments[i].unused_bytes, 0u);
+  const WalSegmentInfo& last = in.segments.back();
+  EXPECT_EQ(last.size_bytes, kSegmentBytes);
+  ASSERT_FALSE(last.records.empty());
+  EXPECT_GT(last.unused_bytes, 0u);
+  EXPECT_EQ(last.records.back().offset + last.records.back().size_bytes + last.unused_bytes,
+            last.size_bytes);
+  EXPECT_NE(RenderWalInspection(in).find(" unused=" + std::to_string(last.unused_bytes)),
+            std::string::npos);
+}
+
 TEST_F(WalInspectorTest, MissingDirectoryIsAnError) {
   Result<WalInspection> in = InspectWal(disk_, "nowhere");
   ASSERT_FALSE(in.ok());
@@ -493,7 +520,7 @@ TEST(WalInspectorPosixTest, NeverModifiesTheDirectory) {
   const std::string dir = temp_dir.path();
   PosixFileSystem fs;
   {
-    Result<std::unique_ptr<Wal>> wal = Wal::Open(fs, WalOptions{dir, kSmallSegmentBytes});
+    Result<std::unique_ptr<Wal>> wal = Wal::Open(fs, WalOptions{dir, kSmallSegmentBytes, false});
     ASSERT_TRUE(wal.ok()) << wal.status().message();
     for (uint64_t lo = 1; lo <= 30; lo += 5) {
       ASSERT_TRUE(
@@ -510,7 +537,9 @@ TEST(WalInspectorPosixTest, NeverModifiesTheDirectory) {
   ASSERT_TRUE(names.ok());
   const std::string last_segment = JoinPath(dir, names.value().back());  // wal-* sort last
   ASSERT_TRUE(last_segment.ends_with(".log")) << last_segment;
-  Result<std::unique_ptr<WritableFile>> f = fs.OpenAppend(last_segment);
+  Result<std::string> last_bytes = fs.ReadFile(last_segment);
+  ASSERT_TRUE(last_bytes.ok());
+  Result<std::unique_ptr<WritableFile>> f = fs.OpenAt(last_segment, last_bytes.value().size());
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE(f.value()->Append(std::string("\x20\x00\x00", 3)).ok());  // a torn header
   ASSERT_TRUE(f.value()->Close().ok());

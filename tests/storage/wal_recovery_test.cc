@@ -59,6 +59,9 @@ class WalRecoveryTest : public ::testing::Test {
   void SetUp() override {
     options_.dir = root_ + "/wal";
     options_.segment_bytes_max = kSegmentBytesMax;
+    // Damage is crafted at a segment's end, so segments grow by appends
+    // here; WalPreallocatedTest covers segments that overwrite zeros.
+    options_.preallocate_segments = false;
   }
 
   // (Re)opens the Wal, closing any open one first; fails the test if Open
@@ -134,7 +137,7 @@ class WalRecoveryTest : public ::testing::Test {
     ASSERT_TRUE(f.value()->Close().ok());
   }
   void Append(const std::string& name, const std::string& bytes) {
-    Result<std::unique_ptr<WritableFile>> f = fs_.OpenAppend(Path(name));
+    Result<std::unique_ptr<WritableFile>> f = fs_.OpenAt(Path(name), Read(name).size());
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     ASSERT_TRUE(f.value()->Append(bytes).ok());
     ASSERT_TRUE(f.value()->Close().ok());
@@ -321,14 +324,17 @@ TEST_F(WalRecoveryTest, LongerGarbageWithNoValidRecordAfterItIsTruncated) {
   EXPECT_EQ(wal_->recovery().truncated_bytes, garbage.size());
 }
 
-TEST_F(WalRecoveryTest, ZeroFilledTailIsTruncated) {
+TEST_F(WalRecoveryTest, ZeroFilledTailIsUnusedSpaceWhereWritingResumes) {
   Reopen();
   SaveEach(1, 20, 1);
   wal_.reset();
   Append(Segments().back(), std::string(64, '\0'));
   Reopen();
   ExpectContents();
-  EXPECT_EQ(wal_->recovery().truncated_bytes, 64u);
+  EXPECT_EQ(wal_->recovery().truncated_bytes, 0u);
+  SaveEach(21, 22, 1);  // over the zeros, not after them
+  Reopen();
+  ExpectContents();
 }
 
 TEST_F(WalRecoveryTest, PartialRecordHeaderAtTheEndIsTruncated) {
@@ -756,6 +762,116 @@ TEST_F(WalRecoveryTest, ReceivedSnapshotSurvivesLaterSegmentRollovers) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got.value(), snap);
   ExpectContents();
+}
+
+// ---------------------------------------------------------------------------
+// Preallocated segments: records overwrite durable zeros (the default).
+
+class WalPreallocatedTest : public WalRecoveryTest {
+ protected:
+  void SetUp() override {
+    WalRecoveryTest::SetUp();
+    options_.preallocate_segments = true;
+  }
+  // Offset after the last record of a segment whose tail is zeros.
+  size_t RecordsEnd(const std::string& name) {
+    const std::string bytes = Read(name);
+    size_t offset = 0;
+    while (!ZeroFrom(bytes, offset)) {
+      const DecodeResult r = DecodeRecord(bytes, offset);
+      EXPECT_EQ(r.error, DecodeError::kNone) << name << " at offset " << offset;
+      if (r.error != DecodeError::kNone) break;
+      offset += r.size;
+    }
+    return offset;
+  }
+};
+
+TEST_F(WalPreallocatedTest, NewSegmentsAreFullSizeAndTheRollCutsTheOldOnesZeros) {
+  Reopen();
+  SaveEach(1, 40, 1);
+  const size_t count = wal_->segment_count();
+  for (uint64_t next = 41; wal_->segment_count() == count; next++) SaveEach(next, next, 1);
+  const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 3u);
+  for (size_t i = 0; i + 1 < segments.size(); i++) {
+    SCOPED_TRACE(segments[i]);
+    EXPECT_EQ(RecordsEnd(segments[i]), Read(segments[i]).size())
+        << "an older segment ends in zeros";
+  }
+  EXPECT_EQ(Read(segments.back()).size(), kSegmentBytesMax);
+  EXPECT_LT(RecordsEnd(segments.back()), kSegmentBytesMax) << "one Save fills less than a segment";
+}
+
+// Entries 1..4 take one Save, less than a segment.
+TEST_F(WalPreallocatedTest, ReopenResumesWritingAfterTheLastRecordOverTheZeros) {
+  Reopen();
+  SaveEach(1, 4, 1);
+  const std::string last = Segments().back();
+  const size_t end = RecordsEnd(last);
+  Reopen();
+  ExpectContents();
+  EXPECT_EQ(wal_->recovery().truncated_bytes, 0u) << "unused space is not a torn tail";
+  SaveEach(5, 5, 1);
+  EXPECT_EQ(Segments().back(), last);
+  EXPECT_GT(RecordsEnd(last), end);
+  EXPECT_EQ(Read(last).size(), kSegmentBytesMax) << "written over the zeros, not after them";
+  Reopen();
+  ExpectContents();
+}
+
+TEST_F(WalPreallocatedTest, TornRecordInTheZerosIsTruncatedWithThem) {
+  Reopen();
+  SaveEach(1, 4, 1);
+  wal_.reset();
+  const std::string last = Segments().back();
+  const size_t end = RecordsEnd(last);
+  std::string record;
+  EncodeEntry(MakeEntry(1, 5), record);
+  {  // a crash mid-write: the record's first half reached the disk
+    Result<std::unique_ptr<WritableFile>> f = fs_.OpenAt(Path(last), end);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    ASSERT_TRUE(f.value()->Append(record.substr(0, record.size() / 2)).ok());
+    ASSERT_TRUE(f.value()->Close().ok());
+  }
+  Reopen();
+  ExpectContents();
+  EXPECT_EQ(wal_->recovery().truncated_bytes, kSegmentBytesMax - end);
+  EXPECT_EQ(Read(last).size(), end);
+  SaveEach(5, 30, 1);  // appends now, then new preallocated segments
+  Reopen();
+  ExpectContents();
+}
+
+TEST_F(WalPreallocatedTest, SegmentOfOnlyZerosIsDroppedAndWritingResumesInThePrevious) {
+  Reopen();
+  SaveEach(1, 20, 1);
+  const std::vector<std::string> before = Segments();
+  wal_.reset();
+  // A crash while rolling: the old segment's zeros were cut, the new
+  // segment was created but its header never synced.
+  ASSERT_TRUE(fs_.Truncate(Path(before.back()), RecordsEnd(before.back())).ok());
+  const std::string empty = SegmentFileName(before.size() + 1, Index{21});
+  ASSERT_TRUE(fs_.CreatePreallocated(Path(empty), kSegmentBytesMax).ok());
+  Reopen();
+  ExpectContents();
+  EXPECT_FALSE(fs_.Exists(Path(empty)));
+  EXPECT_EQ(Segments(), before);
+  SaveEach(21, 22, 1);
+  Reopen();
+  ExpectContents();
+}
+
+TEST_F(WalPreallocatedTest, ZerosAtTheEndOfAnOlderSegmentAreCorruption) {
+  Reopen();
+  SaveEach(1, 40, 1);
+  wal_.reset();
+  const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 2u);
+  Append(segments[0], std::string(64, '\0'));
+  const Status s = ReopenExpectingFailure();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_TRUE(Contains(s.message(), segments[0])) << s.message();
 }
 
 }  // namespace
