@@ -30,6 +30,8 @@ const char* ErrnoName(int err) {
       return "EDQUOT";
     case ENOTDIR:
       return "ENOTDIR";
+    case EINVAL:
+      return "EINVAL";
     default:
       return "errno";
   }
