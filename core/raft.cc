@@ -44,7 +44,6 @@ void Raft::Reset(Term term) {
   reads_waiting_for_commit_.clear();
   outgoing_snapshot_.reset();
   append_pending_ = false;
-  read_round_pending_ = false;
 }
 
 void Raft::ResetRandomizedElectionTimeout() {
@@ -514,13 +513,8 @@ void Raft::AppendEntries(std::vector<Entry> entries) {
 void Raft::FlushDeferredBroadcasts() {
   if (role_ != Role::kLeader) return;
   if (append_pending_) BroadcastAppend();
-  if (read_round_pending_) {
-    const uint64_t context = read_only_.LastContext();
-    for (NodeId v : voters_) {
-      if (v != id_) SendHeartbeat(v, context);
-    }
-  }
-  append_pending_ = read_round_pending_ = false;
+  if (read_only_.RoundDue()) BroadcastHeartbeat();
+  append_pending_ = false;
 }
 
 bool Raft::MaybeCommit() {
@@ -547,7 +541,7 @@ void Raft::BroadcastAppend() {
 }
 
 void Raft::BroadcastHeartbeat() {
-  const uint64_t context = read_only_.LastContext();
+  const uint64_t context = read_only_.MarkSent();
   for (NodeId v : voters_) {
     if (v != id_) SendHeartbeat(v, context);
   }
@@ -671,7 +665,6 @@ void Raft::StartRead(uint64_t request_id) {
     return;
   }
   (void)read_only_.Add(request_id, log_.committed(), id_);
-  read_round_pending_ = true;
 }
 
 void Raft::ReleasePendingReads() {

@@ -70,7 +70,7 @@ class Raft {
   const std::map<NodeId, Progress>& progress() const { return progress_; }
   int randomized_election_ticks() const { return randomized_election_ticks_; }
   bool HasPendingMessages() const {
-    return !msgs_.empty() || !read_states_.empty() || append_pending_ || read_round_pending_;
+    return !msgs_.empty() || !read_states_.empty() || append_pending_ || read_only_.RoundDue();
   }
 
  private:
@@ -156,11 +156,10 @@ class Raft {
   // Leader: the snapshot being streamed to followers, read once per
   // transfer instead of once per chunk.
   std::optional<Snapshot> outgoing_snapshot_;
-  // Proposals and reads between two TakeMessages share one broadcast: one
-  // AppendEntries (or one heartbeat round) per follower however many
-  // arrived. Cleared on every role change.
+  // Proposals between two TakeMessages share one broadcast: one
+  // AppendEntries per follower however many arrived. Cleared on every role
+  // change. (Reads share heartbeat rounds through read_only_.RoundDue.)
   bool append_pending_ = false;
-  bool read_round_pending_ = false;
   // Follower: the chunks received so far of one leader's snapshot. Volatile
   // on purpose: a restart or a new leader restarts the transfer cleanly.
   struct IncomingSnapshot {

@@ -1,30 +1,42 @@
 #include "core/read_only.h"
 
+#include <algorithm>
+
 namespace raft {
 
 uint64_t ReadOnly::Add(uint64_t request_id, Index commit, NodeId self) {
-  const uint64_t context = next_context_++;
-  pending_.push_back(Round{context, ReadState{request_id, commit}, {self}});
-  return context;
+  if (!HasUnsentRound()) pending_.push_back(Round{next_context_++, {}, {self}});
+  Round& round = pending_.back();
+  round.reads.push_back(ReadState{request_id, commit});
+  return round.context;
+}
+
+uint64_t ReadOnly::MarkSent() {
+  if (pending_.empty()) return 0;
+  sent_ = pending_.back().context;
+  return sent_;
 }
 
 std::vector<ReadState> ReadOnly::Ack(uint64_t context, NodeId from, size_t quorum) {
-  // A context never handed out proves nothing about any round: ignore it.
-  if (context >= next_context_) return {};
-  // An ack of round c proves leadership after every round <= c started.
+  if (context > sent_) return {};
   for (Round& round : pending_) {
     if (round.context > context) break;
-    round.acks.insert(from);
+    if (std::find(round.acks.begin(), round.acks.end(), from) == round.acks.end()) {
+      round.acks.push_back(from);
+    }
   }
-  // Earlier rounds hold a superset of later rounds' acks, so pop in order.
   std::vector<ReadState> done;
   while (!pending_.empty() && pending_.front().acks.size() >= quorum) {
-    done.push_back(pending_.front().read);
+    done.insert(done.end(), pending_.front().reads.begin(), pending_.front().reads.end());
     pending_.pop_front();
   }
   return done;
 }
 
-uint64_t ReadOnly::LastContext() const { return pending_.empty() ? 0 : pending_.back().context; }
+size_t ReadOnly::PendingCount() const {
+  size_t count = 0;
+  for (const Round& round : pending_) count += round.reads.size();
+  return count;
+}
 
 }  // namespace raft

@@ -4,16 +4,18 @@
 // read at that index, because no newer leader can have committed past it
 // without this leader hearing of it.
 //
-// Rounds are identified by a context number carried in heartbeats. An ack
-// for round k also confirms every earlier round, so one heartbeat round
-// confirms many reads (batching).
+// Rounds are identified by a context number carried in heartbeats. Reads
+// that arrive before a round is sent join it, and an ack for round k also
+// confirms every earlier round. At most one round is in flight: reads
+// arriving meanwhile gather in the next round, sent when the one in flight
+// is confirmed (RoundDue) or with the next periodic heartbeat (which also
+// recovers a round whose messages were lost).
 //
 // Threading: single-threaded, owned by Raft.
 #pragma once
 
 #include <cstdint>
 #include <deque>
-#include <set>
 #include <vector>
 
 #include "core/types.h"
@@ -28,25 +30,26 @@ struct ReadState {
 
 class ReadOnly {
  public:
-  // Starts a round for request_id at commit index; returns its context.
   uint64_t Add(uint64_t request_id, Index commit, NodeId self);
-  // Records an ack from node for every round up to context. Returns the
-  // reads now confirmed by a quorum (in arrival order), or nothing. Acks for
-  // contexts this ReadOnly never handed out are ignored.
+  bool RoundDue() const { return HasUnsentRound() && !HasRoundInFlight(); }
+  uint64_t MarkSent();
   std::vector<ReadState> Ack(uint64_t context, NodeId from, size_t quorum);
-  // Context of the newest pending round (0 if none).
-  uint64_t LastContext() const;
+  uint64_t LastContext() const { return pending_.empty() ? 0 : pending_.back().context; }
+  size_t PendingCount() const;
   void Reset() { pending_.clear(); }
-  size_t PendingCount() const { return pending_.size(); }
 
  private:
   struct Round {
     uint64_t context;
-    ReadState read;
-    std::set<NodeId> acks;
+    std::vector<ReadState> reads;
+    std::vector<NodeId> acks;
   };
-  std::deque<Round> pending_;  // Invariant: contexts increase
+  bool HasUnsentRound() const { return !pending_.empty() && pending_.back().context > sent_; }
+  bool HasRoundInFlight() const { return !pending_.empty() && pending_.front().context <= sent_; }
+
+  std::deque<Round> pending_;
   uint64_t next_context_ = 1;
+  uint64_t sent_ = 0;
 };
 
 }  // namespace raft

@@ -108,6 +108,52 @@ TEST(ReadIndex, ServedAtCommitIndexOfArrivalAndInOrder) {
   EXPECT_EQ(c.peer(1).reads[2], (ReadState{3, Index{2}}));
 }
 
+// One read round in flight at a time: reads arriving meanwhile wait and
+// go out together as the next round once it is confirmed, so the heartbeat
+// round costs less per read under load.
+TEST(ReadIndex, ReadsArrivingWhileARoundIsInFlightGoTogetherInTheNext) {
+  TestCluster c(3);
+  c.ElectLeader(1);
+  ASSERT_TRUE(c.node(1).ReadIndex(1).ok());
+  const std::vector<Message> first = c.TakeQueued();
+  ASSERT_EQ(first.size(), 2u);
+  for (const Message& m : first) EXPECT_TRUE(IsReadRound(m));
+  ASSERT_TRUE(c.node(1).ReadIndex(2).ok());
+  ASSERT_TRUE(c.node(1).ReadIndex(3).ok());
+  EXPECT_TRUE(c.TakeQueued().empty()) << "a second round while the first is in flight";
+
+  c.Deliver(first[0]);  // one answer: with the leader, a quorum of three
+  c.DeliverIf([](const Message& m) { return m.type == MessageType::kHeartbeatResp; });
+  ASSERT_EQ(c.peer(1).reads.size(), 1u);
+  const std::vector<Message> second = c.TakeQueued();
+  ASSERT_EQ(second.size(), 2u) << "the waiting reads go out as one round";
+  for (const Message& m : second) {
+    EXPECT_TRUE(IsReadRound(m));
+    EXPECT_GT(m.context, first[0].context);
+  }
+  c.Deliver(second[1]);
+  c.DeliverIf([](const Message& m) { return m.type == MessageType::kHeartbeatResp; });
+  ASSERT_EQ(c.peer(1).reads.size(), 3u);
+  EXPECT_EQ(c.peer(1).reads[1].request_id, 2u);
+  EXPECT_EQ(c.peer(1).reads[2].request_id, 3u);
+}
+
+// A round whose heartbeats are lost is not stuck: the next periodic
+// heartbeat carries the newest round, which confirms every read before it.
+TEST(ReadIndex, LostRoundIsResentByThePeriodicHeartbeat) {
+  TestCluster c(3);
+  c.ElectLeader(1);
+  ASSERT_TRUE(c.node(1).ReadIndex(1).ok());
+  ASSERT_EQ(c.TakeQueued().size(), 2u);  // lost
+  ASSERT_TRUE(c.node(1).ReadIndex(2).ok());
+  EXPECT_TRUE(c.TakeQueued().empty());
+  c.Tick(1);  // heartbeat_ticks = 1
+  c.Stabilize();
+  ASSERT_EQ(c.peer(1).reads.size(), 2u);
+  EXPECT_EQ(c.peer(1).reads[0].request_id, 1u);
+  EXPECT_EQ(c.peer(1).reads[1].request_id, 2u);
+}
+
 // The safety point of ReadIndex: a leader cut off from the majority, which
 // meanwhile elects a new leader and commits a write, never confirms a read
 // (serving it would return the value from before that write).
