@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # WAL group-commit throughput next to the disk's raw synchronous write rate,
-# measured side by side in one run on the same disk (this directory's).
-# Prints one line per batch size and a summary line:
-#   bench-storage: batch=64 wal_syncs_per_s=... fio_syncs_per_s=... ratio=...
+# measured side by side in one run on the same disk (this directory's): the
+# WAL appending (against fio appending: ratio) and the WAL overwriting
+# preallocated segments, as the server does. Prints one line per batch size:
+#   bench-storage: batch=64 wal_syncs_per_s=... fio_syncs_per_s=... ratio=... wal_preallocated_syncs_per_s=...
 # Usage: scripts/bench-storage.sh [runs]   (median of `runs`, default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,18 +18,24 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 
 for batch in 1 16 64 256; do
   bytes=$((batch * (256 + 26) + 33))
-  wal=(); raw=()
+  wal=(); raw=(); pre=()
+  syncs_per_s() {  # $1: preallocated 0 or 1
+    (cd "$work" && "$OLDPWD/build/bench/wal_bench" \
+      --benchmark_filter="BM_WalSaveSynced/batch:$batch/preallocated:$1/" \
+      --benchmark_format=json 2>/dev/null) |
+      awk -F: '/"syncs_per_s"/ {gsub(/[ ,]/, "", $2); print $2; exit}'
+  }
   for run in $(seq "$runs"); do
-    w=$(cd "$work" && "$OLDPWD/build/bench/wal_bench" --benchmark_filter="BM_WalSaveSynced/$batch/" \
-          --benchmark_format=json 2>/dev/null |
-        awk -F: '/"syncs_per_s"/ {gsub(/[ ,]/, "", $2); print $2; exit}')
+    w=$(syncs_per_s 0)
+    p=$(syncs_per_s 1)
     f=$(fio --name=sync --directory="$work" --rw=write --bs="$bytes" --size=64m --fdatasync=1 \
           --runtime=3 --time_based --output-format=terse 2>/dev/null | awk -F';' '{print $49}')
-    wal+=("$w"); raw+=("$f")
-    echo "progress: batch=$batch run=$run wal_syncs_per_s=$w fio_iops=$f" >&2
+    wal+=("$w"); raw+=("$f"); pre+=("$p")
+    echo "progress: batch=$batch run=$run wal_syncs_per_s=$w fio_iops=$f wal_preallocated_syncs_per_s=$p" >&2
   done
   w=$(printf "%s\n" "${wal[@]}" | median | xargs printf "%.0f")
   f=$(printf '%s\n' "${raw[@]}" | median)
+  p=$(printf "%s\n" "${pre[@]}" | median | xargs printf "%.0f")
   ratio=$(awk -v w="$w" -v f="$f" 'BEGIN {printf "%.2f", (f > 0) ? w / f : 0}')
-  echo "bench-storage: batch=$batch write_bytes=$bytes wal_syncs_per_s=$w wal_entries_per_s=$(awk -v w="$w" -v b="$batch" 'BEGIN {printf "%.0f", w * b}') fio_syncs_per_s=$f ratio=$ratio"
+  echo "bench-storage: batch=$batch write_bytes=$bytes wal_syncs_per_s=$w wal_entries_per_s=$(awk -v w="$w" -v b="$batch" 'BEGIN {printf "%.0f", w * b}') fio_syncs_per_s=$f ratio=$ratio wal_preallocated_syncs_per_s=$p"
 done
