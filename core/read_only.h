@@ -30,12 +30,22 @@ struct ReadState {
 
 class ReadOnly {
  public:
+  // Adds a read at commit index to the round not yet sent (starting one if
+  // needed); returns that round's context.
   uint64_t Add(uint64_t request_id, Index commit, NodeId self);
+  // A round waits to be sent and none is in flight: the leader should send
+  // a heartbeat round now.
   bool RoundDue() const { return HasUnsentRound() && !HasRoundInFlight(); }
+  // A heartbeat round goes out: returns the context it carries (the newest
+  // round's, which it sends along with every earlier one; 0 if none).
   uint64_t MarkSent();
+  // Records an ack from node for every sent round up to context. Returns the
+  // reads now confirmed by a quorum (in arrival order), or nothing. Acks for
+  // contexts not yet sent are ignored: nothing can have answered them.
   std::vector<ReadState> Ack(uint64_t context, NodeId from, size_t quorum);
+  // Context of the newest pending round (0 if none).
   uint64_t LastContext() const { return pending_.empty() ? 0 : pending_.back().context; }
-  size_t PendingCount() const;
+  size_t PendingCount() const;  // reads not yet confirmed
   void Reset() { pending_.clear(); }
 
  private:
@@ -47,9 +57,9 @@ class ReadOnly {
   bool HasUnsentRound() const { return !pending_.empty() && pending_.back().context > sent_; }
   bool HasRoundInFlight() const { return !pending_.empty() && pending_.front().context <= sent_; }
 
-  std::deque<Round> pending_;
+  std::deque<Round> pending_;  // Invariant: contexts increase
   uint64_t next_context_ = 1;
-  uint64_t sent_ = 0;
+  uint64_t sent_ = 0;  // newest context a heartbeat carried; never decreases
 };
 
 }  // namespace raft
