@@ -20,6 +20,8 @@ const char* StatusCodeName(StatusCode code) {
       return "CORRUPTION";
     case StatusCode::kIoError:
       return "IO_ERROR";
+    case StatusCode::kNoSpace:
+      return "NO_SPACE";
   }
   return "UNKNOWN";
 }

@@ -22,6 +22,7 @@ enum class StatusCode {
   kInvalidArgument,  // bad configuration or input
   kCorruption,       // persisted data failed validation
   kIoError,          // the file system failed
+  kNoSpace,          // the file system is full (ENOSPC, EDQUOT)
 };
 
 class [[nodiscard]] Status {

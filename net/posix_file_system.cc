@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -111,6 +112,14 @@ Status WriteZeroFile(const std::string& path, uint64_t bytes) {
   return ErrnoStatus(path, err);
 }
 
+// Bytes an unprivileged writer may still use on dir's file system (0 if
+// unknown).
+uint64_t FreeBytes(const std::string& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.empty() ? "." : dir.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
 std::string DirOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? "" : path.substr(0, slash);
@@ -119,7 +128,8 @@ std::string DirOf(const std::string& path) {
 }  // namespace
 
 Status ErrnoStatus(const std::string& path, int err) {
-  return Status::Error(StatusCode::kIoError,
+  const bool full = err == ENOSPC || err == EDQUOT;
+  return Status::Error(full ? StatusCode::kNoSpace : StatusCode::kIoError,
                        std::string(ErrnoName(err)) + ": " + path + ": " + std::strerror(err));
 }
 
@@ -157,8 +167,12 @@ Result<std::unique_ptr<WritableFile>> PosixFileSystem::CreatePreallocated(const 
   }
   Result<std::unique_ptr<WritableFile>> f = OpenForWrite(path, 0, 0);
   if (!f.ok()) return f;
-  spare_ =
-      Spare{spare_path, bytes, std::async(std::launch::async, WriteZeroFile, spare_path, bytes)};
+  // A spare keeps `bytes` of the disk in reserve: where space is short it
+  // would only fill the disk sooner.
+  if (FreeBytes(DirOf(path)) >= kSpareFreeSpaceFactor * bytes) {
+    spare_ =
+        Spare{spare_path, bytes, std::async(std::launch::async, WriteZeroFile, spare_path, bytes)};
+  }
   return f;
 }
 

@@ -8,7 +8,8 @@
 // writes the next file of the same size as <dir>/preallocated.tmp, and the
 // next call renames it into place, so a WAL segment roll does not write
 // and sync megabytes of zeros on the node's thread (etcd's WAL prepares
-// its next segment the same way).
+// its next segment the same way). No spare is prepared while the disk has
+// less than kSpareFreeSpaceFactor times its size free.
 //
 // Threading: one node's event loop; no internal locking (the helper thread
 // touches only the spare file, and hands it over through a future).
@@ -25,6 +26,7 @@ namespace raft {
 class PosixFileSystem final : public FileSystem {
  public:
   static constexpr const char* kSpareFileName = "preallocated.tmp";
+  static constexpr uint64_t kSpareFreeSpaceFactor = 4;
 
   PosixFileSystem() = default;
   ~PosixFileSystem() override;  // waits for a spare being written

@@ -61,7 +61,7 @@ Status SimDisk::CheckAppend(size_t grow_bytes) {
     return Status::Error(StatusCode::kIoError, "EIO: simulated write error");
   }
   if (UsedBytes() + grow_bytes > capacity_bytes_) {
-    return Status::Error(StatusCode::kIoError, "ENOSPC: no space left on device");
+    return Status::Error(StatusCode::kNoSpace, "ENOSPC: no space left on device");
   }
   return Status::Ok();
 }

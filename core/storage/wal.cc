@@ -234,6 +234,9 @@ Status Wal::StartSegment() {
   Result<std::unique_ptr<WritableFile>> f =
       options_.preallocate_segments ? fs_.CreatePreallocated(Path(name), options_.segment_bytes_max)
                                     : fs_.Create(Path(name));
+  // Short of space for the zeros: this segment grows by appends, so
+  // preallocation never stops a node sooner than appending would.
+  if (!f.ok() && f.status().code() == StatusCode::kNoSpace) f = fs_.Create(Path(name));
   if (!f.ok()) return Fail(f.status());
   // Each segment restates the hard state and newest snapshot, so deleting
   // older segments never loses them.

@@ -9,7 +9,8 @@
 // once a snapshot covers their entries. With preallocate_segments, a new
 // segment is created as segment_bytes_max durable zeros that records then
 // overwrite, so a Save's sync does not wait to make the file's growth
-// durable; the roll cuts the old segment's unused zeros.
+// durable; the roll cuts the old segment's unused zeros. A disk too full
+// for the zeros gets an appended segment instead.
 //
 // Recovery (Open) never loses an acknowledged write and never invents one:
 //   - the last segment's records end where only zeros follow (its unused

@@ -223,6 +223,32 @@ TEST_P(WalFaultsTest, FullDiskStopsWritesWithENOSPCAndCorruptsNothing) {
   ExpectSyncedContents();
 }
 
+// Too full for a preallocated segment, the Wal rolls to one that grows by
+// appends, so preallocation never stops writes sooner than appending would.
+TEST_P(WalFaultsTest, DiskTooFullForPreallocationStillTakesWrites) {
+  Reopen();
+  SaveEach(1, 10, 1);
+  disk_.SetCapacity(disk_.UsedBytes() + kSegmentBytesMax / 2);
+  const size_t segments = wal_->segment_count();
+  Status s = Status::Ok();
+  for (uint64_t next = 11; s.ok() && next < 1000; next++) {
+    s = SaveOne(1, next);
+    if (s.ok()) {
+      synced_.push_back(MakeEntry(1, next));
+      synced_hard_state_ = HardState{Term{1}, NodeId{1}, Index{next}};
+    }
+  }
+  EXPECT_TRUE(Contains(s.message(), "ENOSPC")) << s.message();
+  if (GetParam()) {
+    ASSERT_GT(wal_->segment_count(), segments) << "the roll did not happen";
+    Result<std::string> last = disk_.ReadFile(JoinPath(options_.dir, Segments().back()));
+    ASSERT_TRUE(last.ok());
+    EXPECT_LT(last.value().size(), kSegmentBytesMax) << "the new segment grew by appends";
+  }
+  CrashAndReopen(false);
+  ExpectSyncedContents();
+}
+
 TEST_P(WalFaultsTest, FullDiskWithoutACrashReopensCleanly) {
   Reopen();
   SaveEach(1, 10, 1);
@@ -497,9 +523,8 @@ TEST_P(WalFaultsTest, SegmentCreatedByAFailedRolloverDisappearsOnCrash) {
   // synced, and its directory entry never made durable.
   disk_.SetCapacity(disk_.UsedBytes());
   ASSERT_FALSE(SaveOne(1, index + 1).ok());
-  // A preallocated segment fails before it is created.
-  EXPECT_EQ(Segments().size(), full.size() + (GetParam() ? 0 : 1))
-      << "an appended segment exists until the crash";
+  // (Too full for a preallocated one, it is created to grow by appends.)
+  EXPECT_EQ(Segments().size(), full.size() + 1) << "the new segment exists until the crash";
 
   disk_.SetCapacity(UINT64_MAX);
   CrashAndReopen(false);
