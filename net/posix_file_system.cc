@@ -82,10 +82,11 @@ Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, int 
   const int fd = ::open(path.c_str(), flags | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(path, errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || offset > static_cast<uint64_t>(st.st_size)) {
-    const Status s = ErrnoStatus(path, offset > static_cast<uint64_t>(st.st_size) ? EINVAL : errno);
+  int err = ::fstat(fd, &st) != 0 ? errno : 0;
+  if (err == 0 && offset > static_cast<uint64_t>(st.st_size)) err = EINVAL;  // past the end
+  if (err != 0) {
     ::close(fd);
-    return s;
+    return ErrnoStatus(path, err);
   }
   return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, offset));
 }
@@ -120,11 +121,6 @@ uint64_t FreeBytes(const std::string& dir) {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash);
-}
-
 }  // namespace
 
 Status ErrnoStatus(const std::string& path, int err) {
@@ -151,7 +147,8 @@ Result<std::unique_ptr<WritableFile>> PosixFileSystem::Create(const std::string&
 
 Result<std::unique_ptr<WritableFile>> PosixFileSystem::CreatePreallocated(const std::string& path,
                                                                           uint64_t bytes) {
-  const std::string spare_path = JoinPath(DirOf(path), kSpareFileName);
+  const std::string dir = DirOf(path);
+  const std::string spare_path = JoinPath(dir, kSpareFileName);
   bool renamed = false;
   if (spare_) {
     // Usually written long ago; a failed spare is retried below on this
@@ -169,7 +166,7 @@ Result<std::unique_ptr<WritableFile>> PosixFileSystem::CreatePreallocated(const 
   if (!f.ok()) return f;
   // A spare keeps `bytes` of the disk in reserve: where space is short it
   // would only fill the disk sooner.
-  if (FreeBytes(DirOf(path)) >= kSpareFreeSpaceFactor * bytes) {
+  if (FreeBytes(dir) >= kSpareFreeSpaceFactor * bytes) {
     spare_ =
         Spare{spare_path, bytes, std::async(std::launch::async, WriteZeroFile, spare_path, bytes)};
   }

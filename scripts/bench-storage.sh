@@ -16,18 +16,20 @@ trap 'rm -rf "$work"' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+# wal_bench's syncs/s at batch $1, preallocated ($2 = 1) or appending (0).
+syncs_per_s() {
+  (cd "$work" && "$OLDPWD/build/bench/wal_bench" \
+    --benchmark_filter="BM_WalSaveSynced/batch:$1/preallocated:$2/" \
+    --benchmark_format=json 2>/dev/null) |
+    awk -F: '/"syncs_per_s"/ {gsub(/[ ,]/, "", $2); print $2; exit}'
+}
+
 for batch in 1 16 64 256; do
   bytes=$((batch * (256 + 26) + 33))
   wal=(); raw=(); pre=()
-  syncs_per_s() {  # $1: preallocated 0 or 1
-    (cd "$work" && "$OLDPWD/build/bench/wal_bench" \
-      --benchmark_filter="BM_WalSaveSynced/batch:$batch/preallocated:$1/" \
-      --benchmark_format=json 2>/dev/null) |
-      awk -F: '/"syncs_per_s"/ {gsub(/[ ,]/, "", $2); print $2; exit}'
-  }
   for run in $(seq "$runs"); do
-    w=$(syncs_per_s 0)
-    p=$(syncs_per_s 1)
+    w=$(syncs_per_s "$batch" 0)
+    p=$(syncs_per_s "$batch" 1)
     f=$(fio --name=sync --directory="$work" --rw=write --bs="$bytes" --size=64m --fdatasync=1 \
           --runtime=3 --time_based --output-format=terse 2>/dev/null | awk -F';' '{print $49}')
     wal+=("$w"); raw+=("$f"); pre+=("$p")

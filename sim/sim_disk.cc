@@ -6,11 +6,6 @@ namespace raft::sim {
 
 namespace {
 
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash);
-}
-
 Status NotFound(const std::string& path) {
   return Status::Error(StatusCode::kIoError, "ENOENT: " + path);
 }

@@ -72,6 +72,12 @@ inline std::string JoinPath(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
+// The inverse: the directory part of a path ("" for a bare name).
+inline std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
 // Replaces dir/name with data so that a crash leaves the old file or the
 // new one, never a mix: write name.tmp, sync, rename, sync the directory.
 Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
