@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Configures and builds one flavour. Usage: scripts/build.sh [release|asan]
+# Configures and builds one flavour for developers and CI, with warnings as
+# errors (RAFT_WERROR). Usage: scripts/build.sh [release|asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
 case $flavour in
-  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAFT_WERROR=ON) ;;
   # Optimized: the simulator tests run many seeds; ASan and UBSan work at -O2.
-  asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAFT_SANITIZE=ON) ;;
+  asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAFT_SANITIZE=ON -DRAFT_WERROR=ON) ;;
   *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
 esac
 # A compiler cache, when one is installed, makes rebuilds across checkouts cheap.
