@@ -220,5 +220,27 @@ TEST(Replica, SnapshotsOnceAppliedBytesPassTheLimit) {
   EXPECT_EQ(restored.Digest(), r.state_machine().Digest());
 }
 
+// A log written before commands were checked at the edge may hold one that
+// does not decode. Every replica skips it the same way instead of aborting
+// at every restart.
+TEST(Replica, CommittedEntryThatDoesNotDecodeIsAppliedAsANoop) {
+  MemoryDurableLog log;
+  const std::vector<Entry> entries{
+      Entry{Term{1}, Index{1}, EntryType::kNormal, "\x01garbage"},
+      Entry{Term{1}, Index{2}, EntryType::kNormal, kv::Encode(Put("k", "v"))}};
+  ASSERT_TRUE(log.Save(HardState{Term{1}, NodeId{1}, Index{2}}, entries, Snapshot{}, true).ok());
+  std::deque<Message> queue;
+  QueueTransport transport;
+  transport.queue = &queue;
+  Config c;
+  c.id = NodeId{1};
+  c.voters = {NodeId{1}, NodeId{2}, NodeId{3}};
+  Replica r(c, SnapshotPolicy{}, log, transport, std::make_unique<SplitMix64>(1));
+  ASSERT_TRUE(r.Drain().ok());
+  EXPECT_EQ(r.state_machine().applied(), Index{2});
+  EXPECT_EQ(r.state_machine().Get("k"), "v");
+  EXPECT_EQ(r.undecodable_entries_skipped(), 1u);
+}
+
 }  // namespace
 }  // namespace raft
