@@ -9,9 +9,10 @@ namespace {
 
 bool CommandDecodes(const std::string& data) { return kv::Decode(data).ok(); }
 
-bool ImageRestores(const std::string& image) {
+// The image restores, and to the index its metadata names.
+bool SnapshotRestores(const Snapshot& snapshot) {
   kv::KvStateMachine probe;
-  return probe.Restore(image).ok();
+  return probe.Restore(snapshot.data).ok() && probe.applied() == snapshot.meta.index;
 }
 
 // The applied index a restarted node resumes from (its snapshot's), and the
@@ -20,7 +21,7 @@ Config ForReplica(Config config, const Storage& storage) {
   Result<Snapshot> snap = storage.GetSnapshot();
   config.applied = snap.ok() ? snap.value().meta.index : Index{};
   config.command_ok = CommandDecodes;
-  config.snapshot_image_ok = ImageRestores;
+  config.snapshot_ok = SnapshotRestores;
   return config;
 }
 

@@ -242,5 +242,35 @@ TEST(Replica, CommittedEntryThatDoesNotDecodeIsAppliedAsANoop) {
   EXPECT_EQ(r.undecodable_entries_skipped(), 1u);
 }
 
+// A received snapshot replaces the state machine only if its image restores
+// to exactly the index its metadata names.
+TEST(Replica, ReceivedSnapshotMustRestoreToItsOwnIndex) {
+  MemoryDurableLog log;
+  std::deque<Message> queue;
+  QueueTransport transport;
+  transport.queue = &queue;
+  Config c;
+  c.id = NodeId{2};
+  c.voters = {NodeId{1}, NodeId{2}, NodeId{3}};
+  Replica r(c, SnapshotPolicy{}, log, transport, std::make_unique<SplitMix64>(2));
+  kv::KvStateMachine source;
+  for (uint64_t i = 1; i <= 3; i++) (void)source.Apply(Index{i}, Put("k", std::to_string(i)));
+  Message m{.type = MessageType::kSnapshot, .from = NodeId{1}, .to = NodeId{2}, .term = Term{1}};
+  m.snapshot.meta = SnapshotMeta{Index{5}, Term{1}, c.voters};
+  m.snapshot.data = source.Serialize();  // restores to index 3, not 5
+  m.snapshot_total_bytes = m.snapshot.data.size();
+  EXPECT_EQ(r.Receive(m), InboundVerdict::kAccepted);
+  ASSERT_TRUE(r.Drain().ok());
+  EXPECT_EQ(r.node().raft().snapshot_images_refused(), 1u);
+  EXPECT_EQ(r.state_machine().applied(), Index{});
+  EXPECT_EQ(r.node().raft().log().LastIndex(), Index{});
+
+  m.snapshot.meta.index = Index{3};
+  EXPECT_EQ(r.Receive(m), InboundVerdict::kAccepted);
+  ASSERT_TRUE(r.Drain().ok());
+  EXPECT_EQ(r.state_machine().applied(), Index{3});
+  EXPECT_EQ(r.state_machine().Get("k"), "3");
+}
+
 }  // namespace
 }  // namespace raft
