@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,7 +15,11 @@ namespace {
 
 struct QueueTransport final : Transport {
   std::deque<Message>* queue;
-  void Send(Message m) override { queue->push_back(std::move(m)); }
+  const std::function<void(const Message&)>* on_send = nullptr;
+  void Send(Message m) override {
+    if (on_send != nullptr && *on_send) (*on_send)(m);
+    queue->push_back(std::move(m));
+  }
 };
 
 // Records the order of Save calls against sends, and can fail.
@@ -44,6 +49,7 @@ class ReplicaCluster {
     for (NodeId id : voters) {
       logs_[id.value].sent = &queue_;
       transports_[id.value].queue = &queue_;
+      transports_[id.value].on_send = &on_send;
       Config c;
       c.id = id;
       c.voters = voters;
@@ -64,6 +70,8 @@ class ReplicaCluster {
       ASSERT_TRUE(replicas_.at(m.to.value)->Drain().ok());
     }
   }
+  // Called with every message as its sender hands it to the transport.
+  std::function<void(const Message&)> on_send;
   void Isolate(uint64_t id) { cut_.insert(id); }
   void Heal() { cut_.clear(); }
   std::deque<Message>& queue() { return queue_; }
@@ -153,6 +161,53 @@ TEST(Replica, PersistsBeforeSendingEachReady) {
   ASSERT_TRUE(c.at(1).Drain().ok());
   EXPECT_EQ(c.log(1).sent_before_last_save, 0u);
   EXPECT_FALSE(c.queue().empty());
+}
+
+// Every message that promises durable state leaves only once that state is
+// durable on its sender, in every Ready of a run: vote requests and grants
+// after the term and vote they carry, append acknowledgements after the
+// entries they acknowledge. (A leader's own appends may leave first: it
+// counts itself only once its entries are durable.)
+TEST(Replica, NoMessageLeavesBeforeTheStateItPromisesIsDurable) {
+  ReplicaCluster c(3);
+  size_t checked = 0;
+  c.on_send = [&](const Message& m) {
+    const Storage& durable = c.log(m.from.value).inner.storage();
+    const HardState hs = durable.GetInitialState().hard_state;
+    switch (m.type) {
+      case MessageType::kVote:
+        EXPECT_EQ(hs.term, m.term) << "vote request before its term is durable";
+        EXPECT_EQ(hs.vote, m.from) << "vote request before the self-vote is durable";
+        checked++;
+        break;
+      case MessageType::kVoteResp:
+        if (m.reject) break;
+        EXPECT_EQ(hs.term, m.term) << "vote granted before its term is durable";
+        EXPECT_EQ(hs.vote, m.to) << "vote granted before it is durable";
+        checked++;
+        break;
+      case MessageType::kAppendResp:
+        if (m.reject) break;
+        EXPECT_GE(durable.LastIndex(), m.index) << "append acknowledged before it is durable";
+        checked++;
+        break;
+      default:
+        break;
+    }
+  };
+  c.at(1).Campaign();
+  c.Settle();
+  for (int i = 0; i < 20; i++) {
+    c.at(1).Propose(Put("k" + std::to_string(i), "v"), [](const Status&, auto&, Index) {});
+    c.Settle();
+  }
+  c.Isolate(1);  // a new election among the others, then node 1 rejoins
+  c.at(2).Campaign();
+  c.Settle();
+  c.Heal();
+  c.at(2).Propose(Put("after", "v"), [](const Status&, auto&, Index) {});
+  c.Settle();
+  EXPECT_GE(checked, 40u) << "the run did not exercise votes and acknowledgements";
 }
 
 TEST(Replica, OverwrittenProposalFailsWithDropped) {
