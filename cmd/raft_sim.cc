@@ -80,6 +80,11 @@ void PrintRun(const RunResult& r) {
       static_cast<unsigned long long>(r.network.dropped),
       static_cast<unsigned long long>(r.network.duplicated),
       static_cast<unsigned long long>(r.network.snapshots), r.fault_plan.c_str());
+  if (!r.refused.empty()) {
+    std::printf("  refused:");
+    for (const auto& [reason, count] : r.refused) std::printf(" %s=%zu", reason.c_str(), count);
+    std::printf("\n");
+  }
   if (!r.ok) {
     std::printf("  failure: %s\n  schedule: %s\n", r.failure.c_str(), r.schedule.c_str());
   }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "core/message.h"
 #include "core/status.h"
 #include "core/types.h"
 
@@ -26,6 +28,16 @@ struct Config {
   uint64_t committed_bytes_per_ready_max = 4 << 20;
   size_t inflight_msgs_max = 256;               // per follower window
   uint64_t snapshot_chunk_bytes_max = 1 << 20;  // InstallSnapshot chunk size
+
+  // The application's payload checks (its command and snapshot decoders).
+  // What fails is refused before it enters the log or replaces any state:
+  // a proposal that does not decode is refused at Propose, an append that
+  // carries one is refused at the edge (message_validator.h), a received
+  // snapshot whose image does not parse, or does not end where its
+  // metadata says, is dropped before it is installed. So nothing
+  // undecodable can ever commit. Null accepts everything.
+  bool (*command_ok)(const std::string& data) = nullptr;
+  bool (*snapshot_ok)(const Snapshot& snapshot) = nullptr;
 
   Status Validate() const;
 };

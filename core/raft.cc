@@ -373,6 +373,11 @@ void Raft::HandleSnapshotChunk(const Message& m) {
   if (in->data.size() < in->total_bytes) return respond(in->data.size(), false);
   Snapshot full{in->meta, std::move(in->data)};
   incoming_snapshot_.reset();
+  if (config_.snapshot_ok != nullptr && !config_.snapshot_ok(full)) {
+    // Refused before it replaces any state; the leader restarts the transfer.
+    snapshot_images_refused_++;
+    return respond(0, true);
+  }
   InstallSnapshot(full, m.from);
 }
 
@@ -639,6 +644,9 @@ bool Raft::CommittedInCurrentTerm() const { return log_.TermOrZero(log_.committe
 Result<Index> Raft::Propose(std::string data) {
   if (role_ != Role::kLeader) {
     return Status::Error(StatusCode::kNotLeader, "not the leader");
+  }
+  if (config_.command_ok != nullptr && !config_.command_ok(data)) {
+    return Status::Error(StatusCode::kInvalidArgument, "proposal does not decode as a command");
   }
   AppendToLog({Entry{Term{}, Index{}, EntryType::kNormal, std::move(data)}});
   append_pending_ = true;

@@ -7,10 +7,21 @@ namespace raft {
 
 namespace {
 
-// The applied index a restarted node resumes from: its snapshot's.
-Config WithApplied(Config config, const Storage& storage) {
+bool CommandDecodes(const std::string& data) { return kv::Decode(data).ok(); }
+
+// The image restores, and to the index its metadata names.
+bool SnapshotRestores(const Snapshot& snapshot) {
+  kv::KvStateMachine probe;
+  return probe.Restore(snapshot.data).ok() && probe.applied() == snapshot.meta.index;
+}
+
+// The applied index a restarted node resumes from (its snapshot's), and the
+// state machine's decoders as Raft's payload checks.
+Config ForReplica(Config config, const Storage& storage) {
   Result<Snapshot> snap = storage.GetSnapshot();
   config.applied = snap.ok() ? snap.value().meta.index : Index{};
+  config.command_ok = CommandDecodes;
+  config.snapshot_ok = SnapshotRestores;
   return config;
 }
 
@@ -21,7 +32,7 @@ Replica::Replica(const Config& config, const SnapshotPolicy& policy, DurableLog&
     : policy_(policy),
       log_(log),
       transport_(transport),
-      node_(WithApplied(config, log.storage()), log.storage(), std::move(rng)) {
+      node_(ForReplica(config, log.storage()), log.storage(), std::move(rng)) {
   Result<Snapshot> snap = log.storage().GetSnapshot();
   if (snap.ok() && !snap.value().IsEmpty()) {
     const Status s = kv_.Restore(snap.value().data);
@@ -29,6 +40,12 @@ Replica::Replica(const Config& config, const SnapshotPolicy& policy, DurableLog&
     RAFT_ASSERT_MSG(s.ok(), "snapshot image does not restore");
     snapshot_index_ = snap.value().meta.index;
   }
+}
+
+InboundVerdict Replica::Receive(const Message& m) {
+  const InboundVerdict verdict = CheckInbound(node_.raft(), m);
+  if (verdict == InboundVerdict::kAccepted) (void)node_.Step(m);
+  return verdict;
 }
 
 void Replica::Propose(const kv::Command& command, ProposeDone done) {
@@ -126,10 +143,15 @@ void Replica::ApplyEntry(const Entry& e) {
   kv::ApplyResult result;  // a no-op "succeeds" with an empty result
   if (e.type == EntryType::kNormal) {
     Result<kv::Command> cmd = kv::Decode(e.data);
-    // Entries were encoded by a leader running this code; a bad one means
-    // memory or storage corruption, and applying garbage would diverge.
-    RAFT_ASSERT_MSG(cmd.ok(), "undecodable committed entry");
-    result = kv_.Apply(e.index, cmd.value());
+    if (cmd.ok()) {
+      result = kv_.Apply(e.index, cmd.value());
+    } else {
+      // Nothing undecodable can be proposed or appended (Config::command_ok),
+      // but a log written before those checks may hold one. Every replica
+      // decodes the same bytes the same way, so skipping it keeps them equal.
+      undecodable_entries_skipped_++;
+      kv_.SkipTo(e.index);
+    }
   } else {
     kv_.SkipTo(e.index);
   }

@@ -26,6 +26,7 @@
 
 #include "core/durable_log.h"
 #include "core/kv/kv_state_machine.h"
+#include "core/message_validator.h"
 #include "core/raw_node.h"
 #include "core/storage.h"
 #include "core/transport.h"
@@ -53,7 +54,9 @@ class Replica {
           std::unique_ptr<Rng> rng);
 
   void Tick() { node_.Tick(); }
-  void Receive(const Message& m) { (void)node_.Step(m); }
+  // A message from a peer. It is checked against this node's state first
+  // (message_validator.h); a refused one is dropped and its verdict returned.
+  InboundVerdict Receive(const Message& m);
   void Campaign() { node_.Campaign(); }
   // The transport lost its connection to peer: replicate by probing again.
   void ReportUnreachable(NodeId peer) { node_.ReportUnreachable(peer); }
@@ -73,6 +76,8 @@ class Replica {
   Role role() const { return node_.raft().role(); }
   NodeId leader() const { return node_.raft().leader(); }
   size_t pending_proposals() const { return proposals_.size(); }
+  // Committed entries that did not decode and were applied as no-ops.
+  uint64_t undecodable_entries_skipped() const { return undecodable_entries_skipped_; }
 
   // Observers for checkers and tests: every applied entry, in order.
   std::function<void(const Entry&)> on_apply;
@@ -103,6 +108,7 @@ class Replica {
   uint64_t next_read_id_ = 1;
   Index snapshot_index_;  // newest snapshot of the state machine
   uint64_t bytes_since_snapshot_ = 0;
+  uint64_t undecodable_entries_skipped_ = 0;
 };
 
 }  // namespace raft

@@ -152,7 +152,12 @@ void NodeLoop::Run() {
     }
     // Peer traffic first: acks advance the commit index for the clients.
     for (std::vector<Message>& batch : batches) {
-      for (const Message& m : batch) replica_->Receive(m);
+      for (const Message& m : batch) {
+        const InboundVerdict verdict = replica_->Receive(m);
+        if (verdict != InboundVerdict::kAccepted && verdict != InboundVerdict::kStale) {
+          CountRefused(m, verdict);
+        }
+      }
     }
     if (!batches.empty() && writes.empty()) {
       // Acks that just committed the batch in flight release the held writes
@@ -257,6 +262,14 @@ void NodeLoop::LogTransitions(const NodeStatus& now, Index snapshot_index) {
                  snapshot_index.value);
     logged_snapshot_ = snapshot_index;
   }
+}
+
+void NodeLoop::CountRefused(const Message& m, InboundVerdict verdict) {
+  if (options_.rejected == nullptr) return;
+  options_.rejected->Count(
+      InboundVerdictName(verdict),
+      fmt::format("{} from {} at term {} (ours {})", MessageTypeName(m.type), Name(m.from),
+                  m.term.value, replica_->node().raft().term().value));
 }
 
 std::string NodeLoop::Name(NodeId id) const {

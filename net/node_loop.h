@@ -40,6 +40,7 @@
 #include "core/storage/wal.h"
 #include "net/cluster_members.h"
 #include "net/cq_tag.h"
+#include "net/rejected_inputs.h"
 #include "net/write_hold.h"
 
 namespace raft::net {
@@ -48,9 +49,10 @@ using Clock = std::chrono::steady_clock;
 
 struct NodeLoopOptions {
   std::chrono::milliseconds tick_interval{100};
-  size_t client_tasks_max = 16384;  // queued client calls before RESOURCE_EXHAUSTED
-  WriteHold write_hold;             // when queued client writes are proposed
-  size_t peer_batches_max = 65536;  // queued peer batches before they are dropped
+  size_t client_tasks_max = 16384;     // queued client calls before RESOURCE_EXHAUSTED
+  WriteHold write_hold;                // when queued client writes are proposed
+  size_t peer_batches_max = 65536;     // queued peer batches before they are dropped
+  RejectedInputs* rejected = nullptr;  // counts refused peer messages; may be null
 };
 
 struct PeerStatus {
@@ -134,6 +136,7 @@ class NodeLoop {
   void Publish();
   void LogTransitions(const NodeStatus& now, Index snapshot_index);
   std::string Name(NodeId id) const;
+  void CountRefused(const Message& m, InboundVerdict verdict);
 
   NodeLoopOptions options_;
   const Membership& members_;

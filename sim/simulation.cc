@@ -99,6 +99,7 @@ class World {
   uint64_t trace_hash_ = 1469598103934665603ULL;
   bool liveness_ = false;
   size_t crashes_ = 0, partitions_ = 0;
+  std::map<std::string, size_t> refused_;  // peer messages the edge refused, by verdict
   std::optional<std::string> failure_;
   FaultSchedule schedule_;
 };
@@ -218,7 +219,14 @@ void World::Deliver(const Message& m) {
   if (!node(m.to).alive()) return;
   Trace("deliver", static_cast<uint64_t>(m.type) << 32 | m.from.value << 16 | m.to.value,
         m.term.value, m.index.value, m.entries.size());
-  OnNode(m.to, [&m](Replica& r) { r.Receive(m); });
+  OnNode(m.to, [this, &m](Replica& r) {
+    const InboundVerdict verdict = r.Receive(m);
+    if (verdict == InboundVerdict::kAccepted || verdict == InboundVerdict::kStale) return;
+    // The network only duplicates, delays and reorders honest messages, so
+    // what the edge refuses here is stale traffic it judged unsafe to step.
+    Trace("refused", static_cast<uint64_t>(verdict), m.to.value);
+    refused_[InboundVerdictName(verdict)]++;
+  });
 }
 
 // --- faults -----------------------------------------------------------------
@@ -572,6 +580,7 @@ RunResult World::Run() {
   r.leaders = checker_.leaders_seen();
   r.max_applied = checker_.max_applied().value;
   r.crashes = crashes_;
+  r.refused = refused_;
   r.partitions = partitions_;
   r.network = network_->stats();
   r.fault_plan = plan_.Describe();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,7 @@ struct RunResult {
   size_t leaders = 0;  // distinct (term, leader) pairs seen
   uint64_t max_applied = 0;
   size_t crashes = 0, partitions = 0;
+  std::map<std::string, size_t> refused;  // peer messages refused at the edge, by verdict
   NetworkStats network;
   std::string fault_plan;
   std::string schedule;  // the run's fault schedule, in --schedule form
