@@ -5,7 +5,7 @@
 # build-fuzz/corpus/<target>, crash inputs to build-fuzz/crashes/<target>.
 # Ends with one line per target and a total, for scripts:
 #   fuzz: target=<name> execs=<n> execs_per_sec=<n> cov=<n> ft=<n> crashes=<0|1>
-#   fuzz: total targets=<n> crashes=<n>
+#   fuzz: <n> passed, <n> failed
 # and exits non-zero if any target crashed, printing the command that
 # reproduces it. Usage: scripts/fuzz.sh [seconds]
 set -euo pipefail
@@ -51,5 +51,5 @@ for t in "${targets[@]}"; do
   summary+=("fuzz: target=$t execs=${execs:-0} execs_per_sec=${rate:-0} cov=${cov:-0} ft=${ft:-0} crashes=$found")
 done
 printf '%s\n' "${summary[@]}"
-echo "fuzz: total targets=${#targets[@]} crashes=$crashed"
+echo "fuzz: $((${#targets[@]} - crashed)) passed, $crashed failed"
 [ "$crashed" -eq 0 ]

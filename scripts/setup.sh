@@ -8,6 +8,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev librapidcheck-dev libspdlog-dev libcli11-dev
   libbenchmark-dev clang-format python3-grpcio python3-grpc-tools
+  # scripts/fuzz.sh: clang 14 with libFuzzer and the sanitizer runtimes.
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -6,11 +6,13 @@
 //
 // The cluster: RawNodes over MemoryStorage, hosted the way core/replica.cc
 // hosts one (persist, then send, then apply to a KvStateMachine, then
-// Advance). Node 1 leads, nodes 2 and 3 follow, five entries committed. The
-// message's `to` picks the receiver, so the fuzzer reaches a leader and
-// followers alike. Honest replies are delivered between the nodes through
-// the same validator, a bounded number per input, and every node ticks once
-// per fuzz message.
+// Advance). Node 1 leads term 2 and nodes 2 and 3 follow; entries 1..5 are
+// committed, but node 3 is cut off and holds only 1..4, and the leader has
+// snapshotted at 5 and compacted its log, so node 3 needs a snapshot. The
+// message's `to` picks the receiver, so the fuzzer reaches a leader, an
+// up-to-date follower and a lagging one. Honest messages between nodes 1
+// and 2 are delivered through the same validator, a bounded number per
+// input; every node ticks once per fuzz message.
 //
 // What must hold: no accepted input reaches one of core's assertions
 // (RAFT_ASSERT aborts), and nothing undecodable is ever committed.
@@ -74,6 +76,7 @@ class Cluster {
       Config config;
       config.id = NodeId{id};
       for (uint64_t v = 1; v <= kVoterCount; v++) config.voters.push_back(NodeId{v});
+      node->storage.SetVoters(config.voters);
       config.command_ok = CommandDecodes;
       config.snapshot_ok = SnapshotRestores;
       node->raw =
@@ -83,8 +86,16 @@ class Cluster {
     node(1).raw->Campaign();
     DeliverHonest();
     RAFT_ASSERT_MSG(node(1).raw->raft().role() == Role::kLeader, "setup: node 1 leads");
+    // Node 3 is cut off from here on: the fuzzer is its network. It misses
+    // entry 5, which the leader then snapshots and compacts away (as a
+    // Replica's MaybeSnapshot does), so catching node 3 up takes a snapshot.
+    isolated_ = NodeId{3};
     RAFT_ASSERT(node(1).raw->Propose(PutCommand(4)).ok());
     DeliverHonest();
+    Node& leader = node(1);
+    RAFT_ASSERT_MSG(leader.kv.applied() == Index{5}, "setup: five entries applied");
+    RAFT_ASSERT(leader.storage.CreateSnapshot(Index{5}, leader.kv.Serialize()).ok());
+    leader.raw->ReportUnreachable(isolated_);
   }
 
   // Decoded bytes from outside: validated against the receiver, stepped if
@@ -142,8 +153,10 @@ class Cluster {
       const Message m = std::move(queue_.front());
       queue_.pop_front();
       delivered++;
+      if (verbose_) std::fprintf(stderr, "  honest %s\n", MessageTypeName(m.type));
       // A snapshot from outside may name other voters: no node, no delivery.
       if (m.to.value < 1 || m.to.value > kVoterCount) continue;
+      if (m.to == isolated_ || m.from == isolated_) continue;
       Node& receiver = node(m.to.value);
       if (CheckInbound(receiver.raw->raft(), m) == InboundVerdict::kAccepted) {
         (void)receiver.raw->Step(m);
@@ -155,6 +168,7 @@ class Cluster {
 
   std::vector<std::unique_ptr<Node>> nodes_;
   std::deque<Message> queue_;
+  NodeId isolated_;  // no honest message reaches or leaves it
   // RAFT_FUZZ_VERBOSE=1 prints each fuzz message's verdict (to check seeds).
   const bool verbose_ = std::getenv("RAFT_FUZZ_VERBOSE") != nullptr;
 };

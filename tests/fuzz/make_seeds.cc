@@ -93,7 +93,8 @@ void SnapshotSeeds() {
 
 // Messages that the fuzz cluster (fuzz_peer_message.cc) accepts: node 1
 // leads term 2 with entries 1..5 (3 puts of term 1, a no-op and a put of
-// term 2) committed everywhere.
+// term 2) committed on nodes 1 and 2; node 3 holds 1..4 and is cut off, and
+// the leader snapshotted at 5 and compacted its log.
 Message Msg(MessageType type, uint64_t from, uint64_t to, uint64_t term) {
   Message m;
   m.type = type;
@@ -114,8 +115,15 @@ void PeerSeeds() {
   Message ack = Msg(MessageType::kAppendResp, 2, 1, 2);
   ack.index = Index{5};
   messages.push_back(ack);
+  // Node 3 (cut off, entries 1..4) answers a heartbeat: the leader starts
+  // sending it the snapshot at 5; node 3 acknowledges every byte.
+  messages.push_back(Msg(MessageType::kHeartbeatResp, 3, 1, 2));
+  Message snapshot_ack = Msg(MessageType::kSnapshotResp, 3, 1, 2);
+  snapshot_ack.index = Index{5};
+  snapshot_ack.snapshot_offset = Image(5).size();
+  messages.push_back(snapshot_ack);
   Message heartbeat = Msg(MessageType::kHeartbeat, 1, 3, 2);
-  heartbeat.commit = Index{5};
+  heartbeat.commit = Index{4};
   heartbeat.context = 1;
   messages.push_back(heartbeat);
   Message pre_vote = Msg(MessageType::kPreVote, 3, 2, 3);
@@ -132,9 +140,6 @@ void PeerSeeds() {
   snapshot.snapshot_total_bytes = snapshot.snapshot.data.size();
   messages.push_back(snapshot);
   messages.push_back(Msg(MessageType::kTimeoutNow, 1, 2, 2));
-  Message heartbeat_ack = Msg(MessageType::kHeartbeatResp, 3, 1, 2);
-  heartbeat_ack.context = 1;
-  messages.push_back(heartbeat_ack);
 
   PeerBatch all;
   for (const Message& m : messages) {
