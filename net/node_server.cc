@@ -300,6 +300,11 @@ Status NodeServer::StartRaft(Membership members) {
   };
   auto replica = std::make_unique<Replica>(config, options_.snapshots, *wal_, *transport_,
                                            std::make_unique<SplitMix64>(std::random_device{}()));
+  if (!replica->recovery_status().ok()) {
+    return Status::Error(replica->recovery_status().code(),
+                         "the snapshot in " + data_dir_->wal_dir() +
+                             " does not restore: " + replica->recovery_status().message());
+  }
   StopStartupPoller();  // the loop polls the queue from now on
   loop_->Start(std::move(wal_), std::move(replica));
   peer_service_.Attach(&members_, loop);

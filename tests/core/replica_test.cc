@@ -329,5 +329,22 @@ TEST(Replica, ReceivedSnapshotMustRestoreToItsOwnIndex) {
   EXPECT_EQ(r.state_machine().Get("k"), "3");
 }
 
+// A snapshot on disk is input like any other: one that does not restore
+// (or restores to another index) stops the replica with a reason instead
+// of aborting the process.
+TEST(Replica, SnapshotOnDiskThatDoesNotRestoreIsReportedNotFatal) {
+  for (const std::string& image : {std::string("garbage"), kv::KvStateMachine().Serialize()}) {
+    MemoryDurableLog log;
+    const std::vector<Entry> entries{Entry{Term{1}, Index{1}, EntryType::kNoop, ""},
+                                     Entry{Term{1}, Index{2}, EntryType::kNoop, ""}};
+    ASSERT_TRUE(log.Save(HardState{Term{1}, NodeId{1}, Index{2}}, entries, Snapshot{}, true).ok());
+    ASSERT_TRUE(
+        log.CreateSnapshot(Index{2}, {NodeId{1}, NodeId{2}, NodeId{3}}, image, Index{}).ok());
+    LoneReplica lone(1, log);
+    EXPECT_EQ(lone.replica.recovery_status().code(), StatusCode::kCorruption)
+        << lone.replica.recovery_status().message();
+  }
+}
+
 }  // namespace
 }  // namespace raft
