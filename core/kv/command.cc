@@ -7,6 +7,27 @@ namespace {
 
 constexpr uint8_t kVersion = 1;
 
+// FNV-1a (64-bit) fed the same little-endian layout PutU8/PutU32/PutU64 and
+// PutBytes write.
+class Fnv1a64 {
+ public:
+  void U8(uint8_t v) { hash_ = (hash_ ^ v) * 1099511628211ULL; }
+  void U32(uint32_t v) {
+    for (int i = 0; i < 4; i++) U8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void U64(uint64_t v) {
+    for (int i = 0; i < 8; i++) U8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void Bytes(const std::string& s) {
+    U32(static_cast<uint32_t>(s.size()));
+    for (unsigned char ch : s) U8(ch);
+  }
+  uint64_t hash() const { return hash_; }
+
+ private:
+  uint64_t hash_ = 14695981039346656037ULL;
+};
+
 }  // namespace
 
 const char* OpName(Op op) {
@@ -35,6 +56,20 @@ std::string Encode(const Command& c) {
   PutBytes(out, c.expected);
   out.push_back(static_cast<char>(c.expect_absent ? 1 : 0));
   return out;
+}
+
+uint64_t CommandDigest(const Command& c) {
+  // Field for field what Encode writes; a test holds the two together.
+  Fnv1a64 h;
+  h.U8(kVersion);
+  h.U8(static_cast<uint8_t>(c.op));
+  h.U64(c.client_id);
+  h.U64(c.sequence);
+  h.Bytes(c.key);
+  h.Bytes(c.value);
+  h.Bytes(c.expected);
+  h.U8(c.expect_absent ? 1 : 0);
+  return h.hash() == 0 ? 1 : h.hash();
 }
 
 Result<Command> Decode(const std::string& bytes) {
