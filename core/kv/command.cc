@@ -7,25 +7,35 @@ namespace {
 
 constexpr uint8_t kVersion = 1;
 
-// FNV-1a (64-bit) fed the same little-endian layout PutU8/PutU32/PutU64 and
-// PutBytes write.
-class Fnv1a64 {
+// The digest's mixing, a word (8 bytes, little-endian) at a time: on 1 MiB
+// values a byte-at-a-time hash (FNV-1a) took 6 ms per apply here, this a
+// sixth of that. Each step is a bijection of the state for a given word, and the
+// rotate carries high bits back down so later multiplies spread them.
+class DigestState {
  public:
-  void U8(uint8_t v) { hash_ = (hash_ ^ v) * 1099511628211ULL; }
-  void U32(uint32_t v) {
-    for (int i = 0; i < 4; i++) U8(static_cast<uint8_t>(v >> (8 * i)));
+  void Word(uint64_t w) {
+    w *= 0x9e3779b97f4a7c15ULL;
+    w ^= w >> 32;
+    h_ ^= w;
+    h_ = ((h_ << 31) | (h_ >> 33)) * 0xbf58476d1ce4e5b9ULL;
   }
-  void U64(uint64_t v) {
-    for (int i = 0; i < 8; i++) U8(static_cast<uint8_t>(v >> (8 * i)));
-  }
+  // The length, then the bytes in words; the last word zero-padded.
   void Bytes(const std::string& s) {
-    U32(static_cast<uint32_t>(s.size()));
-    for (unsigned char ch : s) U8(ch);
+    Word(s.size());
+    size_t pos = 0;
+    for (; pos + 8 <= s.size(); pos += 8) Word(LoadUint(s, pos, 8));
+    if (pos < s.size()) Word(LoadUint(s, pos, static_cast<int>(s.size() - pos)));
   }
-  uint64_t hash() const { return hash_; }
+  // splitmix64's finalizer: every input bit reaches every output bit.
+  uint64_t Final() const {
+    uint64_t z = h_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
 
  private:
-  uint64_t hash_ = 14695981039346656037ULL;
+  uint64_t h_ = 0x6b76646967657374ULL;  // "kvdigest"
 };
 
 }  // namespace
@@ -59,17 +69,15 @@ std::string Encode(const Command& c) {
 }
 
 uint64_t CommandDigest(const Command& c) {
-  // Field for field what Encode writes; a test holds the two together.
-  Fnv1a64 h;
-  h.U8(kVersion);
-  h.U8(static_cast<uint8_t>(c.op));
-  h.U64(c.client_id);
-  h.U64(c.sequence);
-  h.Bytes(c.key);
-  h.Bytes(c.value);
-  h.Bytes(c.expected);
-  h.U8(c.expect_absent ? 1 : 0);
-  return h.hash() == 0 ? 1 : h.hash();
+  DigestState d;
+  d.Word(kVersion | static_cast<uint64_t>(c.op) << 8 | uint64_t{c.expect_absent} << 16);
+  d.Word(c.client_id);
+  d.Word(c.sequence);
+  d.Bytes(c.key);
+  d.Bytes(c.value);
+  d.Bytes(c.expected);
+  const uint64_t digest = d.Final();
+  return digest == 0 ? 1 : digest;
 }
 
 Result<Command> Decode(const std::string& bytes) {
