@@ -13,16 +13,6 @@ namespace {
 constexpr uint8_t kImageVersion = 3;
 constexpr uint8_t kImageVersionNoDigest = 2;
 
-}  // namespace
-
-ApplyResult KvStateMachine::Apply(Index index, const Command& c) {
-  RAFT_ASSERT_MSG(index > applied_, "entries apply in increasing order");
-  applied_ = index;
-  return c.client_id == 0 ? Execute(c) : ApplyInSession(index, c);
-}
-
-namespace {
-
 // A command the session rules refused: nothing was executed.
 ApplyResult Refused(SessionVerdict verdict) {
   ApplyResult r;
@@ -32,6 +22,12 @@ ApplyResult Refused(SessionVerdict verdict) {
 }
 
 }  // namespace
+
+ApplyResult KvStateMachine::Apply(Index index, const Command& c) {
+  RAFT_ASSERT_MSG(index > applied_, "entries apply in increasing order");
+  applied_ = index;
+  return c.client_id == 0 ? Execute(c) : ApplyInSession(index, c);
+}
 
 const char* SessionVerdictName(SessionVerdict v) {
   switch (v) {
@@ -102,7 +98,8 @@ ApplyResult KvStateMachine::AnswerRetry(const Session& s, const Command& c) {
 void KvStateMachine::EvictLeastRecentlyUsed() {
   RAFT_ASSERT(!sessions_by_use_.empty());
   auto oldest = sessions_by_use_.begin();
-  RAFT_ASSERT(sessions_.erase(oldest->second) == 1);
+  const size_t erased = sessions_.erase(oldest->second);
+  RAFT_ASSERT(erased == 1);
   sessions_by_use_.erase(oldest);
   sessions_evicted_++;
 }
