@@ -1,8 +1,11 @@
 #include "net/cluster_members.h"
 
+#include <spdlog/fmt/fmt.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -130,6 +133,38 @@ Result<Membership> Membership::Parse(const std::string& text, const std::string&
     members.push_back(std::move(m));
   }
   return Create(std::move(members), self);
+}
+
+std::string NewClusterId() {
+  std::random_device rd;
+  const uint64_t id = (uint64_t{rd()} << 32) ^ rd();
+  return fmt::format("{:016x}", id);
+}
+
+Status ValidateClusterId(const std::string& id) {
+  const bool hex = std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (id.size() != 16 || !hex) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "cluster id '" + id + "' is not 16 lowercase hex digits");
+  }
+  return Status::Ok();
+}
+
+std::string ClusterIdFromMembers(const std::string& members_text) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a, as NodeIdForName
+  for (unsigned char c : members_text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::vector<std::string> Membership::Describe() const {
+  std::vector<std::string> out;
+  for (const Member& m : members_) out.push_back(m.name + "=" + m.address);
+  return out;
 }
 
 }  // namespace raft::net

@@ -43,6 +43,15 @@ struct PeerSpec {
 };
 Result<std::vector<PeerSpec>> ParsePeers(const std::string& flag);
 
+// A cluster id: 16 lowercase hex digits (64 bits), drawn at random when a
+// cluster is bootstrapped, so that two clusters (or one wiped and made
+// again on the same addresses) never take each other's traffic.
+std::string NewClusterId();
+Status ValidateClusterId(const std::string& id);
+// For data directories made before cluster ids existed: every member
+// derives the same id from the same recorded member list.
+std::string ClusterIdFromMembers(const std::string& members_text);
+
 class Membership {
  public:
   Membership() = default;
@@ -53,6 +62,11 @@ class Membership {
   const std::vector<Member>& members() const { return members_; }
   const Member* Find(NodeId id) const;
   std::vector<NodeId> ids() const;
+  // The cluster these members form (empty until bootstrap agrees on it).
+  const std::string& cluster_id() const { return cluster_id_; }
+  void set_cluster_id(std::string id) { cluster_id_ = std::move(id); }
+  // "name=address" per member, sorted by name (as in Hello answers).
+  std::vector<std::string> Describe() const;
 
   // The data directory's members file: one "name address" line per member.
   std::string Serialize() const;
@@ -61,6 +75,7 @@ class Membership {
  private:
   std::vector<Member> members_;  // sorted by name
   size_t self_ = 0;
+  std::string cluster_id_;
 };
 
 }  // namespace raft::net

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "net/cluster_members.h"
+
 namespace raft::net {
 
 namespace {
@@ -63,6 +65,22 @@ Result<std::optional<std::string>> DataDir::ReadMembers() {
 
 Status DataDir::WriteMembers(const std::string& text) {
   return WriteFileAtomically(fs_, dir_, "members", text);
+}
+
+Result<std::optional<std::string>> DataDir::ReadClusterId() {
+  const std::string path = JoinPath(dir_, "cluster_id");
+  if (!fs_.Exists(path)) return std::optional<std::string>();
+  Result<std::string> text = fs_.ReadFile(path);
+  if (!text.ok()) return text.status();
+  std::string id = Trimmed(std::move(text).value());
+  if (Status s = ValidateClusterId(id); !s.ok()) {
+    return Status::Error(StatusCode::kCorruption, path + ": " + s.message());
+  }
+  return std::optional<std::string>(std::move(id));
+}
+
+Status DataDir::WriteClusterId(const std::string& id) {
+  return WriteFileAtomically(fs_, dir_, "cluster_id", id + "\n");
 }
 
 }  // namespace raft::net

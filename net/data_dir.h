@@ -4,6 +4,10 @@
 //                   directory would corrupt the log, so the second refuses
 //   <dir>/node_id   the name this directory belongs to, written at first
 //                   start; starting another node on it is refused
+//   <dir>/cluster_id  the cluster id (16 hex digits). Until the members are
+//                   known it is this node's proposal, drawn at the first
+//                   start; at bootstrap it is replaced by the id the members
+//                   agreed on (see NodeServer), before the members file
 //   <dir>/members   the cluster's members ("name address" lines), written
 //                   atomically (temp file, fsync, rename, directory fsync)
 //                   once every peer's name is known
@@ -33,6 +37,9 @@ class DataDir {
   // The members file's text, or nullopt before the first complete start.
   Result<std::optional<std::string>> ReadMembers();
   Status WriteMembers(const std::string& text);
+  // The cluster id file's content, or nullopt when there is none.
+  Result<std::optional<std::string>> ReadClusterId();
+  Status WriteClusterId(const std::string& id);
   std::string wal_dir() const { return JoinPath(dir_, "wal"); }
   PosixFileSystem& fs() { return fs_; }
 

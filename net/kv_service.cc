@@ -83,7 +83,8 @@ void KvService::Listen(grpc::ServerCompletionQueue* cq) {
   }
 }
 
-void KvService::Attach(const Membership* members, NodeLoop* loop) {
+void KvService::Attach(const Membership* members, NodeLoop* loop, const RejectedInputs* rejected) {
+  rejected_ = rejected;
   members_ = members;
   loop_ = loop;
 }
@@ -303,6 +304,12 @@ void KvService::GetClusterStatus(Call<GetClusterStatusRequest, GetClusterStatusR
     return call->Finish(grpc::Status::OK);
   }
   const NodeStatus status = loop->status();
+  resp->set_cluster_id(members->cluster_id());
+  if (const RejectedInputs* rejected = rejected_.load()) {
+    for (const auto& [reason, count] : rejected->Counts()) {
+      (*resp->mutable_rejected_inputs())[reason] = count;
+    }
+  }
   resp->set_role(RoleName(status.role));
   resp->set_term(status.term.value);
   resp->set_commit_index(status.commit.value);

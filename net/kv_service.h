@@ -29,6 +29,7 @@
 #include "net/cluster_members.h"
 #include "net/node_loop.h"
 #include "net/pending_call.h"
+#include "net/rejected_inputs.h"
 #include "net/unary_call.h"
 #include "proto/raft.grpc.pb.h"
 
@@ -50,7 +51,7 @@ class KvService {
   void Listen(grpc::ServerCompletionQueue* cq);
   // Called once the members are known and the loop runs; before that every
   // call but GetClusterStatus answers UNAVAILABLE ("starting").
-  void Attach(const Membership* members, NodeLoop* loop);
+  void Attach(const Membership* members, NodeLoop* loop, const RejectedInputs* rejected);
   // From now on new calls answer UNAVAILABLE ("shutting down").
   void BeginShutdown() { shutting_down_ = true; }
   // Calls still in flight on this node (local or forwarded).
@@ -89,6 +90,7 @@ class KvService {
   grpc::ServerCompletionQueue* cq_ = nullptr;
   std::atomic<const Membership*> members_{nullptr};
   std::atomic<NodeLoop*> loop_{nullptr};
+  std::atomic<const RejectedInputs*> rejected_{nullptr};
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> in_flight_{0};
   // Stubs to the leader for forwarding, used on the polling thread only.

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -30,7 +31,7 @@ NodeServer::NodeServer(NodeServerOptions options)
         return std::move(options);
       }()),
       kv_service_(options_.kv),
-      peer_service_(options_.name, address()) {}
+      peer_service_(options_.name, address(), &rejected_) {}
 
 NodeServer::~NodeServer() { Shutdown(); }
 
@@ -56,12 +57,29 @@ Status NodeServer::Start() {
   // Members: from the data directory after the first start, else the flags.
   Result<std::optional<std::string>> stored = data_dir_->ReadMembers();
   if (!stored.ok()) return stored.status();
+  Result<std::optional<std::string>> stored_id = data_dir_->ReadClusterId();
+  if (!stored_id.ok()) return stored_id.status();
+  std::optional<std::string> cluster_id = std::move(stored_id).value();
   std::optional<Membership> members;
   std::vector<Member> known{Member{options_.name, address(), {}}};
   if (stored.value()) {
     Result<Membership> parsed = Membership::Parse(*stored.value(), options_.name);
     if (!parsed.ok()) return parsed.status();
     members = std::move(parsed).value();
+    if (members->self().address != address()) {
+      return StartError("node " + options_.name + " is recorded in " + options_.data_dir +
+                        "/members at " + members->self().address + ", but would advertise " +
+                        address() + ": its peers know it only by the recorded address. Start it " +
+                        "with the recorded --port and --advertise-host");
+    }
+    if (!cluster_id) {
+      // Made before cluster ids existed: every member derives the same one.
+      cluster_id = ClusterIdFromMembers(*stored.value());
+      if (Status s = data_dir_->WriteClusterId(*cluster_id); !s.ok()) return s;
+    }
+    members->set_cluster_id(*cluster_id);
+    peer_service_.SetHello(
+        HelloInfo{members->cluster_id(), /*established=*/true, members->Describe()});
     std::set<std::string> recorded, flagged;
     for (const Member& m : members->members()) {
       if (m.name != options_.name) recorded.insert(m.address);
@@ -79,8 +97,19 @@ Status NodeServer::Start() {
       if (p.address == address()) {
         return StartError("--peers lists this node's own address " + p.address);
       }
-      if (!p.name.empty()) known.push_back(Member{p.name, p.address, {}});
+      if (p.name == options_.name) {
+        return StartError("--peers names " + p.name + " at " + p.address +
+                          ", this node's own --node-id");
+      }
     }
+    // This node's proposal for the cluster id, kept across restarts until
+    // bootstrap replaces it with the one the members agree on.
+    if (!cluster_id) {
+      cluster_id = NewClusterId();
+      if (Status s = data_dir_->WriteClusterId(*cluster_id); !s.ok()) return s;
+    }
+    cluster_id_proposal_ = *cluster_id;
+    peer_service_.SetHello(HelloInfo{cluster_id_proposal_, /*established=*/false, {}});
   }
   if (Status s = StartServing(); !s.ok()) return s;
   StartStartupPoller();
@@ -133,39 +162,113 @@ void NodeServer::StopStartupPoller() {
 
 void NodeServer::Bootstrap(std::vector<Member> known) {
   auto last_log = Clock::now() - kHelloLogEvery;
+  std::vector<HelloResponse> answers;
   for (const PeerSpec& p : options_.peers) {
-    if (!p.name.empty()) continue;
-    std::optional<Member> m;
-    while (!stopping_ && !(m = AskName(p))) {
+    std::optional<HelloResponse> answer;
+    while (!stopping_ && !(answer = AskHello(p))) {
       if (Clock::now() - last_log >= kHelloLogEvery) {
         spdlog::info(
-            "waiting for peer at {} to answer Hello (its node id is needed at first start)",
+            "waiting for peer at {} to answer Hello (its name and cluster are needed at "
+            "first start)",
             p.address);
         last_log = Clock::now();
       }
       std::this_thread::sleep_for(kHelloRetry);
     }
     if (stopping_) return;
-    spdlog::info("peer at {} is {}", p.address, m->name);
-    known.push_back(std::move(*m));
+    Status s = CheckHelloAnswer(p, *answer);
+    if (!s.ok()) {
+      if (on_fatal) on_fatal(s);
+      return;
+    }
+    spdlog::info("peer at {} is {}", p.address, answer->node_id());
+    known.push_back(Member{answer->node_id(), p.address, {}});
+    answers.push_back(std::move(*answer));
   }
   Result<Membership> members = Membership::Create(std::move(known), options_.name);
   Status s = members.status();
+  Result<std::string> cluster_id =
+      s.ok() ? AgreeOnClusterId(members.value(), answers) : Result<std::string>(s);
+  s = cluster_id.status();
+  if (s.ok()) {
+    members.value().set_cluster_id(cluster_id.value());
+    // The id first: a crash between the two writes restarts bootstrap, which
+    // agrees on the same id again.
+    s = data_dir_->WriteClusterId(cluster_id.value());
+  }
   if (s.ok()) s = data_dir_->WriteMembers(members.value().Serialize());
-  if (s.ok()) s = StartRaft(std::move(members).value());
+  if (s.ok()) {
+    peer_service_.SetHello(HelloInfo{cluster_id.value(), true, members.value().Describe()});
+    s = StartRaft(std::move(members).value());
+  }
   if (!s.ok() && on_fatal) on_fatal(s);
 }
 
-std::optional<Member> NodeServer::AskName(const PeerSpec& peer) {
+std::optional<HelloResponse> NodeServer::AskHello(const PeerSpec& peer) {
   auto stub = RaftPeer::NewStub(Dial(peer.address));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + kHelloTimeout);
   HelloRequest req;
   req.set_node_id(options_.name);
   req.set_address(address());
+  req.set_cluster_id(cluster_id_proposal_);
   HelloResponse resp;
   if (!stub->Hello(&ctx, req, &resp).ok()) return std::nullopt;
-  return Member{resp.node_id(), peer.address, {}};
+  return resp;
+}
+
+Status NodeServer::CheckHelloAnswer(const PeerSpec& peer, const HelloResponse& answer) const {
+  const std::string there = "the node at " + peer.address + " (" + answer.node_id() + ")";
+  if (Status s = ValidateName(answer.node_id()); !s.ok()) {
+    return StartError(there + " answered Hello with an invalid name: " + s.message());
+  }
+  if (answer.node_id() == options_.name) {
+    return StartError(there + " has this node's own --node-id " + options_.name +
+                      ": every member needs its own name");
+  }
+  if (!peer.name.empty() && peer.name != answer.node_id()) {
+    return StartError("--peers names " + peer.name + " at " + peer.address + ", but " + there +
+                      " is " + answer.node_id());
+  }
+  if (Status s = ValidateClusterId(answer.cluster_id()); !s.ok()) {
+    return StartError(there + " answered Hello without a valid cluster id: " + s.message());
+  }
+  if (!answer.established()) return Status::Ok();
+  const std::string self = options_.name + "=" + address();
+  const auto& members = answer.members();
+  if (std::find(members.begin(), members.end(), self) == members.end()) {
+    std::string listed;
+    for (const std::string& m : members) listed += (listed.empty() ? "" : ",") + m;
+    return StartError(there + " belongs to cluster " + answer.cluster_id() + " (members " + listed +
+                      "), which does not include this node " + self +
+                      ": refusing to join or mix with another cluster; check --peers");
+  }
+  return Status::Ok();
+}
+
+// Fresh members agree on one cluster id without a round of their own: each
+// adopts the proposal of the member whose name sorts first (the founder),
+// which every member hears in its Hello answers. A member that already
+// established the cluster (it finished bootstrap first) has that same id,
+// and it wins over any proposal.
+Result<std::string> NodeServer::AgreeOnClusterId(const Membership& members,
+                                                 const std::vector<HelloResponse>& answers) const {
+  std::optional<std::string> established;
+  for (const HelloResponse& a : answers) {
+    if (!a.established()) continue;
+    if (established && *established != a.cluster_id()) {
+      return StartError("peers answered Hello with two different established clusters, " +
+                        *established + " and " + a.cluster_id());
+    }
+    established = a.cluster_id();
+  }
+  if (established) return *established;
+  const Member& founder = members.members().front();  // sorted by name
+  if (founder.name == options_.name) return cluster_id_proposal_;
+  for (const HelloResponse& a : answers) {
+    if (a.node_id() == founder.name) return a.cluster_id();
+  }
+  return StartError("no Hello answer from " + founder.name);
 }
 
 Status NodeServer::StartRaft(Membership members) {
@@ -178,8 +281,9 @@ Status NodeServer::StartRaft(Membership members) {
   config.election_ticks = static_cast<int>(options_.election_timeout / options_.heartbeat_interval);
   if (Status s = config.Validate(); !s.ok()) return s;
 
-  loop_ = std::make_unique<NodeLoop>(NodeLoopOptions{.tick_interval = options_.heartbeat_interval},
-                                     members_, cq_.get());
+  loop_ = std::make_unique<NodeLoop>(
+      NodeLoopOptions{.tick_interval = options_.heartbeat_interval, .rejected = &rejected_},
+      members_, cq_.get());
   NodeLoop* loop = loop_.get();
   transport_ = std::make_unique<PeerTransport>(
       members_, PeerTransportOptions{}, cq_.get(),
@@ -191,12 +295,12 @@ Status NodeServer::StartRaft(Membership members) {
                                            std::make_unique<SplitMix64>(std::random_device{}()));
   StopStartupPoller();  // the loop polls the queue from now on
   loop_->Start(std::move(wal_), std::move(replica));
-  peer_service_.Attach(self, loop);
-  kv_service_.Attach(&members_, loop);
+  peer_service_.Attach(&members_, loop);
+  kv_service_.Attach(&members_, loop, &rejected_);
   health_service_.SetServing(true);
   std::string names;
   for (const Member& m : members_.members()) names += " " + m.name + "=" + m.address;
-  spdlog::info("raft started; members:{}", names);
+  spdlog::info("raft started in cluster {}; members:{}", members_.cluster_id(), names);
   return Status::Ok();
 }
 

@@ -76,12 +76,18 @@ class NodeServer {
   void StartStartupPoller();
   void StopStartupPoller();
   void Bootstrap(std::vector<Member> known);
-  std::optional<Member> AskName(const PeerSpec& peer);
+  std::optional<HelloResponse> AskHello(const PeerSpec& peer);
+  // Refuses a peer that has our name, is not the one --peers names, or
+  // belongs to an established cluster that does not list this node.
+  Status CheckHelloAnswer(const PeerSpec& peer, const HelloResponse& answer) const;
+  Result<std::string> AgreeOnClusterId(const Membership& members,
+                                       const std::vector<HelloResponse>& answers) const;
   Status StartRaft(Membership members);
 
   NodeServerOptions options_;
   std::unique_ptr<DataDir> data_dir_;
   std::unique_ptr<Wal> wal_;  // opened at start, handed to the loop
+  RejectedInputs rejected_;   // before the services that count into it
   KvService kv_service_;
   PeerService peer_service_;
   HealthService health_service_;
@@ -90,6 +96,7 @@ class NodeServer {
   std::thread startup_poller_;
   std::atomic<bool> startup_poller_stop_{false};
   std::thread bootstrap_;
+  std::string cluster_id_proposal_;  // fresh node: the id it proposes at bootstrap
   std::atomic<bool> stopping_{false};
 
   // Exist once the members are known.

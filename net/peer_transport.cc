@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "net/channel.h"
 #include "net/peer_codec.h"
@@ -14,6 +15,7 @@ namespace {
 
 constexpr std::chrono::milliseconds kBackoffMin{50};
 constexpr std::chrono::milliseconds kBackoffMax{1000};
+constexpr std::chrono::seconds kRefusalLogEvery{60};
 
 uint64_t PayloadBytes(const Message& m) {
   uint64_t bytes = 64 + m.snapshot.data.size();
@@ -29,9 +31,11 @@ uint64_t PayloadBytes(const Message& m) {
 //   there is something to send).
 class PeerTransport::Sender final : public CqTag {
  public:
-  Sender(const Member& peer, const PeerTransportOptions& options, grpc::CompletionQueue* cq,
-         PeerTransport& owner)
-      : peer_(peer),
+  Sender(const Membership& members, const Member& peer, const PeerTransportOptions& options,
+         grpc::CompletionQueue* cq, PeerTransport& owner)
+      : self_(members.self()),
+        cluster_id_(members.cluster_id()),
+        peer_(peer),
         options_(options),
         cq_(cq),
         owner_(owner),
@@ -57,13 +61,16 @@ class PeerTransport::Sender final : public CqTag {
       case State::kConnecting:
       case State::kWriting:
         if (!ok) return Fail();
-        if (!healthy_) spdlog::info("peer {} at {} reachable again", peer_.name, peer_.address);
+        if (!healthy_ && !RecentlyRefused()) {
+          spdlog::info("peer {} at {} reachable again", peer_.name, peer_.address);
+        }
         healthy_ = true;
         backoff_ = kBackoffMin;
         state_ = State::kReady;
         if (!queue_.empty()) WriteQueued();
         return;
       case State::kClosing:  // the broken call is released: wait, then retry
+        LogRefusal();
         writer_.reset();
         context_.reset();
         state_ = State::kBackoff;
@@ -86,6 +93,11 @@ class PeerTransport::Sender final : public CqTag {
 
   void Connect() {
     context_ = std::make_unique<grpc::ClientContext>();
+    // The receiver checks who we are before it reads a message.
+    context_->AddMetadata("raft-cluster-id", cluster_id_);
+    context_->AddMetadata("raft-from", self_.name);
+    context_->AddMetadata("raft-from-address", self_.address);
+    context_->AddMetadata("raft-to", peer_.name);
     state_ = State::kConnecting;
     writer_ = stub_->AsyncStream(context_.get(), &end_, cq_, this);
   }
@@ -104,7 +116,9 @@ class PeerTransport::Sender final : public CqTag {
   }
 
   void Fail() {
-    if (healthy_) spdlog::warn("peer {} at {} unreachable", peer_.name, peer_.address);
+    if (healthy_ && !RecentlyRefused()) {
+      spdlog::warn("peer {} at {} unreachable", peer_.name, peer_.address);
+    }
     healthy_ = false;
     queue_.clear();  // stale by the time the peer is back; Raft resends
     if (owner_.on_unreachable_) owner_.on_unreachable_(peer_.id);
@@ -113,6 +127,31 @@ class PeerTransport::Sender final : public CqTag {
     writer_->Finish(&status_, this);
   }
 
+  // A peer that refuses our identity says why: one line when the reason
+  // changes, and again once a minute while it lasts (not once per retry).
+  void LogRefusal() {
+    const grpc::StatusCode code = status_.error_code();
+    if (code != grpc::StatusCode::PERMISSION_DENIED &&
+        code != grpc::StatusCode::FAILED_PRECONDITION) {
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool again = status_.error_message() == last_refusal_ && RecentlyRefused();
+    if (!again) {
+      last_refusal_ = status_.error_message();
+      refusal_logged_at_ = now;
+      spdlog::error("peer {} at {} refused this node's stream: {}", peer_.name, peer_.address,
+                    last_refusal_);
+    }
+    refused_at_ = now;
+  }
+  bool RecentlyRefused() const {
+    return refused_at_ && std::chrono::steady_clock::now() - *refused_at_ < kRefusalLogEvery &&
+           std::chrono::steady_clock::now() - refusal_logged_at_ < kRefusalLogEvery;
+  }
+
+  const Member self_;
+  const std::string cluster_id_;
   const Member peer_;
   const PeerTransportOptions options_;
   grpc::CompletionQueue* const cq_;
@@ -128,6 +167,9 @@ class PeerTransport::Sender final : public CqTag {
   std::unique_ptr<grpc::ClientAsyncWriter<PeerBatch>> writer_;
   PeerStreamEnd end_;
   grpc::Status status_;
+  std::string last_refusal_;
+  std::optional<std::chrono::steady_clock::time_point> refused_at_;
+  std::chrono::steady_clock::time_point refusal_logged_at_;
   grpc::Alarm backoff_alarm_;
 };
 
@@ -136,7 +178,7 @@ PeerTransport::PeerTransport(const Membership& members, const PeerTransportOptio
     : on_unreachable_(std::move(on_unreachable)) {
   for (const Member& m : members.members()) {
     if (m.id == members.self().id) continue;
-    senders_.emplace(m.id, std::make_unique<Sender>(m, options, cq, *this));
+    senders_.emplace(m.id, std::make_unique<Sender>(members, m, options, cq, *this));
   }
 }
 

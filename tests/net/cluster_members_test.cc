@@ -60,5 +60,29 @@ TEST(Membership, MembersFileRoundTripsAndRejectsGarbage) {
   EXPECT_EQ(Membership::Parse("n1 nohostport\n", "n1").status().code(), StatusCode::kCorruption);
 }
 
+TEST(ClusterId, NewIdsAreSixteenHexDigitsAndDiffer) {
+  const std::string a = NewClusterId();
+  const std::string b = NewClusterId();
+  EXPECT_TRUE(ValidateClusterId(a).ok()) << a;
+  EXPECT_TRUE(ValidateClusterId(b).ok()) << b;
+  EXPECT_NE(a, b);
+  EXPECT_FALSE(ValidateClusterId("").ok());
+  EXPECT_FALSE(ValidateClusterId("0123456789ABCDEF").ok()) << "uppercase";
+  EXPECT_FALSE(ValidateClusterId("0123456789abcde").ok()) << "15 digits";
+  EXPECT_FALSE(ValidateClusterId("0123456789abcdeg").ok());
+}
+
+TEST(ClusterId, DerivedFromTheMembersFileIsTheSameOnEveryMember) {
+  Result<Membership> a = Membership::Create(
+      {{"node1", "h:1", {}}, {"node2", "h:2", {}}, {"node3", "h:3", {}}}, "node1");
+  Result<Membership> b = Membership::Create(
+      {{"node3", "h:3", {}}, {"node1", "h:1", {}}, {"node2", "h:2", {}}}, "node3");
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string id = ClusterIdFromMembers(a.value().Serialize());
+  EXPECT_TRUE(ValidateClusterId(id).ok());
+  EXPECT_EQ(id, ClusterIdFromMembers(b.value().Serialize()));
+  EXPECT_NE(id, ClusterIdFromMembers("node1 h:1\nnode2 h:2\n"));
+}
+
 }  // namespace
 }  // namespace raft::net

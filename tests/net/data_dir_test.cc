@@ -62,5 +62,22 @@ TEST_F(DataDirTest, MembersAreAbsentUntilWrittenThenReadBack) {
   EXPECT_EQ(*back.value(), "node1 h:1\n");
 }
 
+TEST_F(DataDirTest, ClusterIdIsAbsentUntilWrittenAndAGarbledOneIsCorruption) {
+  Result<std::unique_ptr<DataDir>> d = DataDir::Open(root_, "node1");
+  ASSERT_TRUE(d.ok());
+  Result<std::optional<std::string>> none = d.value()->ReadClusterId();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value().has_value());
+  ASSERT_TRUE(d.value()->WriteClusterId("00c0ffee12345678").ok());
+  Result<std::optional<std::string>> back = d.value()->ReadClusterId();
+  ASSERT_TRUE(back.ok() && back.value().has_value());
+  EXPECT_EQ(*back.value(), "00c0ffee12345678");
+  std::ofstream(root_ + "/cluster_id") << "not an id\n";
+  Result<std::optional<std::string>> garbled = d.value()->ReadClusterId();
+  ASSERT_FALSE(garbled.ok());
+  EXPECT_EQ(garbled.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(garbled.status().message().find("cluster_id"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace raft::net
