@@ -368,7 +368,7 @@ class Node:
         self.data_dir = data_dir
         self.log_path = log_path
         self.peer_ports = []
-        self.extra_peers = []  # addresses outside this Cluster also passed in --peers
+        self.extra_peers = []  # addresses outside this Cluster, listed first in --peers
         self.proc = None
         self.starts = 0
 
@@ -440,8 +440,8 @@ class Cluster:
         """The exact command line of a node (node_id overrides --node-id)."""
         node = self.nodes[name]
         return [self.binary, "--node-id", node_id or name, "--port", str(node.port),
-                "--peers", ",".join(["localhost:%d" % p for p in node.peer_ports] +
-                                    node.extra_peers),
+                "--peers", ",".join(node.extra_peers +
+                                    ["localhost:%d" % p for p in node.peer_ports]),
                 "--data-dir", node.data_dir, "--heartbeat-ms", str(HEARTBEAT_MS),
                 "--election-ms", str(ELECTION_MS), "--log-level", self.log_level] + list(extra)
 

@@ -26,8 +26,10 @@ restarted on another port than the recorded one refuses to start and says
 what to do.
 
 Run: /usr/bin/python3 tests/cluster/test_rogue_peer.py [-k pattern]
+     RAFT_ROGUE_SEED=N replays the random choices of a failed run.
 """
 
+import os
 import random
 import re
 import sys
@@ -42,11 +44,22 @@ import rogue  # noqa: E402
 ACKED_WRITES = 30
 EXIT_TIMEOUT_S = 15.0
 CRASH_PATTERN = re.compile(r"assert|abort", re.IGNORECASE)
+# "2026-12-06T02:10:39.742 [node1] critical: ": a node's own name proves nothing.
+LOG_PREFIX = re.compile(r"^\S+ \[[^\]]*\] \w+: ")
+
+
+def log_messages(text):
+    """The messages of a node's log lines, without the harness's own lines
+    and without the prefix that names the node itself."""
+    return [
+        LOG_PREFIX.sub("", line) for line in text.splitlines() if not line.startswith("=== [cluster]")
+    ]
 
 
 def seed_from_env():
-    seed = random.getrandbits(32)
-    sys.stderr.write("[rogue] seed %d\n" % seed)
+    """The forgeries' seed: $RAFT_ROGUE_SEED replays one, else a fresh one."""
+    seed = int(os.environ.get("RAFT_ROGUE_SEED") or random.getrandbits(32))
+    sys.stderr.write("[rogue] seed %d (replay: RAFT_ROGUE_SEED=%d)\n" % (seed, seed))
     return seed
 
 
@@ -232,9 +245,8 @@ class RoguePeerTest(cluster.ClusterTestCase):
             self.assertLess(sts[follower].applied_index, view.last_index + 1000,
                             "%s applied the forged snapshot's index: %s" %
                             (follower, self.c.summarize(sts)))
-        # Garbage images are refused by Raft, not by the validator: not
-        # necessarily counted, so rejected_inputs is not required to grow.
-        self.check_after(terms, rejected, [], log)
+        # The contract counts a refused image like any refused input.
+        self.check_after(terms, rejected, view.followers(), log)
 
     def test_forged_hellos_change_nothing(self):
         """Hello is answered or refused; it never changes membership or term."""
@@ -307,8 +319,8 @@ class ClusterIdentityTest(cluster.ClusterTestCase):
     def mix_up_lines(self, text, others):
         """Lines that mention a cluster and one of `others` (names, addresses, ids)."""
         return [
-            line for line in text.splitlines() if not line.startswith("=== [cluster]") and
-            re.search(r"cluster", line, re.IGNORECASE) and any(o in line for o in others)
+            line for line in log_messages(text)
+            if re.search(r"cluster", line, re.IGNORECASE) and any(o in line for o in others)
         ]
 
     def check_b_apart(self, a, b, a_cluster_id, a_members, a_target):
@@ -318,8 +330,11 @@ class ClusterIdentityTest(cluster.ClusterTestCase):
             node = b.node(name)
             while node.alive() and time.monotonic() < deadline:
                 time.sleep(0.2)
-        a_marks = list(a_members) + list(a_members.values()) + [a_cluster_id]
-        b_marks = list(b.names) + [b.node(n).address for n in b.names]
+        # Names both clusters use prove nothing.
+        a_marks = [n for n in a_members if n not in b.names] + list(a_members.values()) + [
+            a_cluster_id
+        ]
+        b_marks = [n for n in b.names if n not in a_members] + [b.node(n).address for n in b.names]
         for name in b.names:
             node = b.node(name)
             text = self.read_log(node.log_path)
@@ -334,15 +349,17 @@ class ClusterIdentityTest(cluster.ClusterTestCase):
             else:
                 self.assertEqual(node.proc.returncode, 1, "B's %s: %s\n%s" %
                                  (name, node.state(), text[-2000:]))
-            self.assertTrue(self.mix_up_lines(text, a_marks),
-                            "B's %s logs no line naming cluster A (%s):\n%s" %
+            lines = self.mix_up_lines(text, a_marks)
+            self.assertTrue(lines, "B's %s logs no line naming cluster A (%s):\n%s" %
                             (name, a_marks, text[-3000:]))
+            sys.stderr.write("[rogue] B's %s: %s\n" % (name, lines[0]))
         got = a.get_retry(a.names[0], "b-write")
         self.assertFalse(got.found, "a write through B landed in A")
         a_text = "\n".join(self.read_log(a.node(n).log_path) for n in a.names)
-        self.assertTrue(self.mix_up_lines(a_text, b_marks),
-                        "no node of A logs a line naming B's nodes %s and the word cluster" %
-                        b_marks)
+        lines = self.mix_up_lines(a_text, b_marks)
+        self.assertTrue(lines, "no node of A logs a line naming B's nodes %s and the word "
+                        "cluster" % b_marks)
+        sys.stderr.write("[rogue] A: %s\n" % lines[0])
 
     def start_cluster_b(self, a, names, a_target):
         """B's fresh nodes: --peers lists each other plus A's a_target."""
@@ -366,6 +383,27 @@ class ClusterIdentityTest(cluster.ClusterTestCase):
         self.check_b_apart(a, b, cid, members, "node3")
         self.check_a_intact(a, acked, members, cid)
 
+    def test_foreign_cluster_is_refused_while_another_peer_is_down(self):
+        """A fresh node whose first peer never answers still asks the others
+        (the contract: Hello is asked of every peer at first start), so an
+        established foreign cluster among them is refused, not waited out."""
+        a, acked, members, cid, terms = self.start_cluster_a()
+        data_dir = cluster.make_temp_dir("raft-rogue-lone-")
+        self.addCleanup(cluster.remove_temp_dir, data_dir)
+        down = "localhost:%d" % cluster.free_port()
+        args = [
+            a.binary, "--node-id", "c1", "--port", str(cluster.free_port()), "--peers",
+            down + "," + members["node1"], "--data-dir", data_dir + "/c1", "--heartbeat-ms", "50",
+            "--election-ms", "500", "--log-level", "info"
+        ]
+        run = cluster.run_once(args, timeout_s=EXIT_TIMEOUT_S)
+        self.attach_text("fresh c1 with a dead peer and A's node1", run.describe())
+        self.assertEqual(run.returncode, 1, "c1 must refuse cluster %s (exit 1) although %s is "
+                         "down\n%s" % (cid, down, run.describe()))
+        lines = self.mix_up_lines(run.stdout + run.stderr, [cid, members["node1"], "node1"])
+        self.assertTrue(lines, "c1's refusal should name cluster A\n" + run.describe())
+        self.check_a_intact(a, acked, members, cid)
+
     def test_name_of_a_live_member_is_refused(self):
         a, acked, members, cid, terms = self.start_cluster_a()
         data_dir = cluster.make_temp_dir("raft-rogue-dup-")
@@ -380,10 +418,11 @@ class ClusterIdentityTest(cluster.ClusterTestCase):
         self.attach_text("duplicate node2", run.describe())
         self.assertEqual(run.returncode, 1, "a second node2 must exit 1\n" + run.describe())
         output = run.stdout + run.stderr
-        self.assertRegex(output, re.compile(r"node2.*(already|another|belongs|cluster)|"
-                                            r"(already|another|belongs|cluster).*node2",
-                                            re.IGNORECASE),
-                         "the refusal should say node2 is taken\n" + run.describe())
+        taken = re.compile(r"node2.*(already|another|belongs|cluster)|"
+                           r"(already|another|belongs|cluster).*node2", re.IGNORECASE)
+        lines = [line for line in log_messages(output) if taken.search(line)]
+        self.assertTrue(lines, "the refusal should say node2 is taken\n" + run.describe())
+        sys.stderr.write("[rogue] second node2: %s\n" % lines[0])
         self.check_a_intact(a, acked, members, cid)
 
     def test_restart_on_another_port_is_refused(self):
@@ -398,6 +437,7 @@ class ClusterIdentityTest(cluster.ClusterTestCase):
         self.assertEqual(run.returncode, 1, "node3 on port %d (recorded %s) must exit 1\n%s" %
                          (new_port, node.address, run.describe()))
         output = run.stdout + run.stderr
+        sys.stderr.write("[rogue] node3 on another port: %s\n" % output.strip().splitlines()[-1:])
         self.assertIn(str(node.port), output, "the refusal should name the recorded port")
         self.assertRegex(output, r"--port|--advertise-host|--data-dir",
                          "the refusal should say which flag to change\n" + run.describe())
