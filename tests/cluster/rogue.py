@@ -224,17 +224,17 @@ class Rogue:
 
     def send(self, identity, messages, batch_size=4, timeout_s=STREAM_TIMEOUT_S):
         """Writes messages in batches into one stream; returns (code, details)."""
+        return outcome(self.send_async(identity, messages, batch_size, timeout_s))
+
+    def send_async(self, identity, messages, batch_size=4, timeout_s=STREAM_TIMEOUT_S):
+        """Like send, without waiting: a grpc future for outcome()."""
         pb = cluster.stubs().pb
         batches = [
             pb.PeerBatch(messages=messages[i:i + batch_size])
             for i in range(0, len(messages), batch_size)
         ]
-        try:
-            self._stream(iter(batches), metadata=identity.metadata(), timeout=timeout_s,
-                         wait_for_ready=True)
-            return grpc.StatusCode.OK, ""
-        except grpc.RpcError as e:
-            return e.code(), e.details() or ""
+        return self._stream.future(iter(batches), metadata=identity.metadata(),
+                                   timeout=timeout_s, wait_for_ready=True)
 
     def hello(self, timeout_s=STREAM_TIMEOUT_S, **fields):
         """Hello with the fields this proto knows (others are left out)."""
@@ -245,6 +245,15 @@ class Rogue:
             return grpc.StatusCode.OK, self._hello(req, timeout=timeout_s, wait_for_ready=True)
         except grpc.RpcError as e:
             return e.code(), e.details() or ""
+
+
+def outcome(future):
+    """(code, details) of a finished stream future."""
+    try:
+        future.result()
+        return grpc.StatusCode.OK, ""
+    except grpc.RpcError as e:
+        return e.code(), e.details() or ""
 
 
 # --------------------------------------------------------------------------
