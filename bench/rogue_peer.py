@@ -234,6 +234,7 @@ def main():
                 for line in f.read().decode("utf-8", errors="replace").splitlines():
                     if CRASH_PATTERN.search(line) and not line.startswith("=== [cluster]"):
                         crashes.append("%s: %s" % (name, line))
+        exited_or_asserted = set(exits) | {line.split(":")[0] for line in crashes}
         lost = []
         if not exits:
             wait_applied(c)
@@ -257,7 +258,7 @@ def main():
         print("bench-rogue summary: minutes=%g messages=%d rejected=%d writes_acked=%d lost=%d "
               "term_moves=%d exits=%d availability=%.2f%%" %
               (args.minutes, report["messages"], rejected, len(client.acked), lost_count,
-               term_moves, len(exits) + len(crashes), availability), flush=True)
+               term_moves, len(exited_or_asserted), availability), flush=True)
         failed = bool(lost_count or term_moves or exits or crashes or report["identity_accepted"]
                       or not client.acked)
     finally:
