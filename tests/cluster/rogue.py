@@ -27,7 +27,6 @@ Threading: an Attack is a plain value; a Rogue holds one gRPC channel and is
 used by one thread.
 """
 
-import random
 import struct
 
 import grpc
@@ -319,6 +318,9 @@ def wrong_identity_attacks(view, target, rng):
 
 # --------------------------------------------------------------------------
 # Right identity: accepted streams whose every message must be refused.
+#
+# Each forger returns every variant it knows as (sender, [messages]); the
+# test sends them all, the bench picks one at random.
 
 
 def _member_other_than(view, target, rng, not_leader=False):
@@ -327,91 +329,90 @@ def _member_other_than(view, target, rng, not_leader=False):
 
 
 def forge_absurd_term(view, target, rng):
+    """Every wire type at terms 0, 2^63, 2^64-1 and 2^62+1."""
     sender = _member_other_than(view, target, rng)
-    term = rng.choice(ABSURD_TERMS)
-    type_ = rng.choice(WIRE_TYPES)
-    return sender, [message(type_, sender, target, term, index=view.last_index,
-                            log_term=min(term, view.term), commit=view.last_index)]
+    return [(sender, [
+        message(type_, sender, target, term, index=view.last_index,
+                log_term=min(term, view.term), commit=view.last_index)
+    ]) for type_ in WIRE_TYPES for term in ABSURD_TERMS]
 
 
 def forge_absurd_index(view, target, rng):
-    """Index, log term or commit out of range, at our term (never higher)."""
+    """Index, log term, commit or hint out of range, at our term (never higher)."""
     sender = _member_other_than(view, target, rng)
     t = view.term
-    n = rng.choice(ABSURD_NUMBERS)
-    return sender, [rng.choice([
-        message(APPEND, sender, target, t, index=n, log_term=t),
-        message(APPEND, sender, target, t, index=view.last_index, log_term=t, commit=n),
-        message(VOTE, sender, target, t, index=n, log_term=t),
-        message(PRE_VOTE, sender, target, t, index=n, log_term=t),
-        message(VOTE, sender, target, t, index=view.last_index, log_term=t + 1),
-        message(HEARTBEAT, sender, target, t, commit=n),
-        message(APPEND_RESP, sender, target, t, index=n),
-        message(APPEND_RESP, sender, target, t, index=1, reject=True, hint_index=n, hint_term=t),
-        message(SNAPSHOT_RESP, sender, target, t, index=n),
-    ])]
+    variants = [(sender, [message(VOTE, sender, target, t, index=view.last_index,
+                                  log_term=t + 1)])]
+    for n in ABSURD_NUMBERS:
+        variants += [(sender, [m]) for m in (
+            message(APPEND, sender, target, t, index=n, log_term=t),
+            message(APPEND, sender, target, t, index=view.last_index, log_term=t, commit=n),
+            message(VOTE, sender, target, t, index=n, log_term=t),
+            message(PRE_VOTE, sender, target, t, index=n, log_term=t),
+            message(HEARTBEAT, sender, target, t, commit=n),
+            message(APPEND_RESP, sender, target, t, index=n),
+            message(APPEND_RESP, sender, target, t, index=1, reject=True, hint_index=n,
+                    hint_term=t),
+            message(SNAPSHOT_RESP, sender, target, t, index=n),
+        )]
+    return variants
 
 
 def forge_bad_entries(view, target, rng):
     """Appends in the leader's name at our term (to a follower) that must
-    never enter a log: undecodable commands, holes, terms out of order, a
-    previous-entry term above the message's."""
+    never enter a log: an undecodable command, a hole, a first entry not at
+    index + 1, an entry term above the message's, entry terms decreasing,
+    a previous-entry term above the message's."""
     t = view.term
     i = view.last_index
     put = forged_put(view, rng)
-    variant = rng.randrange(5)
-    if variant == 0:
-        entries = [(t, i + 1, put), (t, i + 2, garbage_command(rng))]
-        return view.leader, [message(APPEND, view.leader, target, t, index=i, log_term=t,
-                                     entries=entries, commit=i)]
-    if variant == 1:  # a hole
-        entries = [(t, i + 1, put), (t, i + 3, put)]
-    elif variant == 2:  # not starting at index + 1
-        entries = [(t, i + 2, put)]
-    elif variant == 3:  # entry term above the message term
-        entries = [(t + 1, i + 1, put)]
-    else:  # entry terms decreasing
-        entries = [(t, i + 1, put), (max(t - 1, 1), i + 2, put)] if t > 1 else [(t, i + 1, put),
-                                                                               (0, i + 2, put)]
-    return view.leader, [message(APPEND, view.leader, target, t, index=i, log_term=t,
-                                 entries=entries, commit=i)]
-
-
-def forge_prev_term_above(view, target, rng):
-    t = view.term
-    return view.leader, [message(APPEND, view.leader, target, t, index=view.last_index,
-                                 log_term=t + 1, commit=view.last_index)]
+    entry_lists = [
+        [(t, i + 1, put), (t, i + 2, garbage_command(rng))],
+        [(t, i + 1, put), (t, i + 3, put)],
+        [(t, i + 2, put)],
+        [(t + 1, i + 1, put)],
+        [(t, i + 1, put), (t - 1, i + 2, put)],
+    ]
+    variants = [(view.leader, [
+        message(APPEND, view.leader, target, t, index=i, log_term=t, entries=e, commit=i)
+    ]) for e in entry_lists]
+    variants.append((view.leader, [
+        message(APPEND, view.leader, target, t, index=i, log_term=t + 1,
+                entries=[(t, i + 1, put)], commit=i)
+    ]))
+    return variants
 
 
 def forge_ack_past_log(view, target, rng):
     """An AppendResp to the leader acknowledging far more than it has."""
     sender = _member_other_than(view, view.leader, rng)
-    return sender, [message(APPEND_RESP, sender, view.leader, view.term,
-                            index=view.last_index + rng.choice((10**6, 10**12, WIRE_NUMBER_MAX)))]
+    return [(sender, [message(APPEND_RESP, sender, view.leader, view.term,
+                              index=view.last_index + far)])
+            for far in (10**6, 10**12, WIRE_NUMBER_MAX)]
 
 
 def forge_not_leader(view, target, rng):
     """Heartbeat, Append or TimeoutNow at our term from a member that is
-    not its leader (to the leader too); TimeoutNow at a lower term."""
+    not its leader (to the leader too); TimeoutNow from the leader at a
+    lower term."""
     sender = _member_other_than(view, target, rng, not_leader=True)
     t = view.term
-    choice = rng.randrange(4)
-    if choice == 0:
-        return sender, [message(HEARTBEAT, sender, target, t, commit=view.last_index)]
-    if choice == 1:
-        return sender, [message(TIMEOUT_NOW, sender, target, t)]
-    if choice == 2 and t > 1:
-        return view.leader if target != view.leader else sender, [
-            message(TIMEOUT_NOW, view.leader if target != view.leader else sender, target, t - 1)
-        ]
-    return sender, [message(APPEND, sender, target, t, index=view.last_index, log_term=t,
-                            entries=[(t, view.last_index + 1, forged_put(view, rng))],
-                            commit=view.last_index)]
+    i = view.last_index
+    variants = [
+        (sender, [message(HEARTBEAT, sender, target, t, commit=i)]),
+        (sender, [message(TIMEOUT_NOW, sender, target, t)]),
+        (sender, [message(APPEND, sender, target, t, index=i, log_term=t,
+                          entries=[(t, i + 1, forged_put(view, rng))], commit=i)]),
+    ]
+    if t > 1 and target != view.leader:
+        variants.append((view.leader, [message(TIMEOUT_NOW, view.leader, target, t - 1)]))
+    return variants
 
 
 def forge_unsolicited_vote(view, target, rng):
+    """A vote granted at our term to a follower that never stood."""
     sender = _member_other_than(view, target, rng)
-    return sender, [message(VOTE_RESP, sender, target, view.term)]
+    return [(sender, [message(VOTE_RESP, sender, target, view.term)])]
 
 
 def forge_absurd_snapshot(view, target, rng):
@@ -422,8 +423,7 @@ def forge_absurd_snapshot(view, target, rng):
     data = rng.randbytes(32)
     base = dict(snapshot_index=view.last_index + 100, snapshot_term=t, snapshot_voters=voters,
                 snapshot_data=data, snapshot_offset=0, snapshot_total_bytes=len(data))
-    variants = [
-        dict(snapshot_index=rng.choice(ABSURD_NUMBERS)),
+    changes = [dict(snapshot_index=n) for n in ABSURD_NUMBERS] + [
         dict(snapshot_index=0),
         dict(snapshot_term=t + 1),
         dict(snapshot_term=0),
@@ -435,9 +435,12 @@ def forge_absurd_snapshot(view, target, rng):
         dict(snapshot_total_bytes=U64_MAX, snapshot_offset=U64_MAX - 4),
         dict(snapshot_total_bytes=(16 << 30) + 1),
     ]
-    fields = dict(base)
-    fields.update(rng.choice(variants))
-    return sender, [message(SNAPSHOT, sender, target, t, **fields)]
+    variants = []
+    for change in changes:
+        fields = dict(base)
+        fields.update(change)
+        variants.append((sender, [message(SNAPSHOT, sender, target, t, **fields)]))
+    return variants
 
 
 def forge_garbage_snapshot(view, target, rng):
@@ -446,10 +449,10 @@ def forge_garbage_snapshot(view, target, rng):
     t = view.term
     data = b"\xff" + rng.randbytes(rng.randrange(16, 256))
     voters = [node_id_for_name(n) for n in view.names()]
-    return view.leader, [message(SNAPSHOT, view.leader, target, t,
-                                 snapshot_index=view.last_index + 1000, snapshot_term=t,
-                                 snapshot_voters=voters, snapshot_data=data, snapshot_offset=0,
-                                 snapshot_total_bytes=len(data))]
+    return [(view.leader, [message(SNAPSHOT, view.leader, target, t,
+                                   snapshot_index=view.last_index + 1000, snapshot_term=t,
+                                   snapshot_voters=voters, snapshot_data=data, snapshot_offset=0,
+                                   snapshot_total_bytes=len(data))])]
 
 
 def forge_spoofed_sender(view, target, rng):
@@ -458,50 +461,61 @@ def forge_spoofed_sender(view, target, rng):
     t = view.term
     i = view.last_index
     sender = _member_other_than(view, target, rng, not_leader=True)
-    put = forged_put(view, rng)
-    return sender, [message(APPEND, view.leader, target, t, index=i, log_term=t,
-                            entries=[(t, i + 1, put)], commit=i)]
+    return [(sender, [message(APPEND, view.leader, target, t, index=i, log_term=t,
+                              entries=[(t, i + 1, forged_put(view, rng))], commit=i)])]
 
 
 def forge_spoofed_receiver(view, target, rng):
+    """A message on a stream to target, addressed to someone else."""
     sender = _member_other_than(view, target, rng)
-    return sender, [message(HEARTBEAT_RESP, sender, node_id_for_name("mallory"), view.term)]
+    return [(sender, [message(HEARTBEAT_RESP, sender, to, view.term)])
+            for to in (node_id_for_name("mallory"), node_id_for_name(sender))]
 
 
-# name -> (forger, whether the target must be a follower, counted in rejected_inputs)
+# name -> (forger, whether the target must be a follower)
 RIGHT_IDENTITY_FORGERS = {
-    "absurd term": (forge_absurd_term, False, True),
-    "absurd index": (forge_absurd_index, False, True),
-    "bad entries": (forge_bad_entries, True, True),
-    "previous term above message term": (forge_prev_term_above, True, True),
-    "ack past the leader's log": (forge_ack_past_log, False, True),
-    "leader message from a non-leader": (forge_not_leader, False, True),
-    "unsolicited vote grant": (forge_unsolicited_vote, True, True),
-    "absurd snapshot chunk": (forge_absurd_snapshot, False, True),
-    "garbage snapshot image": (forge_garbage_snapshot, True, False),
-    "spoofed message sender": (forge_spoofed_sender, True, True),
-    "spoofed message receiver": (forge_spoofed_receiver, False, True),
+    "absurd term": (forge_absurd_term, False),
+    "absurd index": (forge_absurd_index, False),
+    "bad entries": (forge_bad_entries, True),
+    "ack past the leader's log": (forge_ack_past_log, False),
+    "leader message from a non-leader": (forge_not_leader, False),
+    "unsolicited vote grant": (forge_unsolicited_vote, True),
+    "absurd snapshot chunk": (forge_absurd_snapshot, False),
+    "garbage snapshot image": (forge_garbage_snapshot, True),
+    "spoofed message sender": (forge_spoofed_sender, True),
+    "spoofed message receiver": (forge_spoofed_receiver, False),
 }
 
 
-def right_identity_attack(view, kind, target, rng):
-    forger, follower_only, _ = RIGHT_IDENTITY_FORGERS[kind]
+def _forgeries(view, kind, target, rng):
+    forger, follower_only = RIGHT_IDENTITY_FORGERS[kind]
     if kind == "ack past the leader's log":
         target = view.leader
     if follower_only and target == view.leader:
         target = rng.choice(view.followers())
-    sender, messages = forger(view, target, rng)
+    return target, forger(view, target, rng)
+
+
+def right_identity_attack(view, kind, target, rng):
+    """One variant, drawn at random, of one kind of forgery."""
+    target, variants = _forgeries(view, kind, target, rng)
+    sender, messages = rng.choice(variants)
     return Attack("right identity: " + kind, target, Identity.of_member(view, sender, target),
                   messages)
 
 
-def right_identity_attacks(view, target, rng, repeats=1):
-    """Every right-identity forgery aimed at target (or, for those that need
-    one, at the leader or a follower), each drawn `repeats` times."""
-    return [
-        right_identity_attack(view, kind, target, rng) for kind in RIGHT_IDENTITY_FORGERS
-        for _ in range(repeats)
-    ]
+def right_identity_attacks(view, target, rng):
+    """Every variant of every right-identity forgery aimed at target (or,
+    for those that need one, at the leader or a follower)."""
+    attacks = []
+    for kind in RIGHT_IDENTITY_FORGERS:
+        kind_target, variants = _forgeries(view, kind, target, rng)
+        attacks += [
+            Attack("right identity: " + kind, kind_target,
+                   Identity.of_member(view, sender, kind_target), messages)
+            for sender, messages in variants
+        ]
+    return attacks
 
 
 def random_attack(view, rng):
