@@ -419,24 +419,29 @@ class ClusterIdentityTest(cluster.ClusterTestCase):
         self.check_a_intact(a, acked, members, cid)
 
     def test_name_of_a_live_member_is_refused(self):
+        """A fresh node named node2 while A's node2 lives: refused at once
+        whichever peer answers first (node2 itself: "a peer with my own
+        name"; node1: "an established cluster that has node2 elsewhere")."""
         a, acked, members, cid, terms = self.start_cluster_a()
-        data_dir = cluster.make_temp_dir("raft-rogue-dup-")
-        self.addCleanup(cluster.remove_temp_dir, data_dir)
-        port = cluster.free_port()
-        args = [
-            a.binary, "--node-id", "node2", "--port", str(port), "--peers",
-            ",".join(members[n] for n in sorted(members)), "--data-dir", data_dir + "/node2",
-            "--heartbeat-ms", "50", "--election-ms", "500", "--log-level", "info"
-        ]
-        run = cluster.run_once(args, timeout_s=EXIT_TIMEOUT_S)
-        self.attach_text("duplicate node2", run.describe())
-        self.assertEqual(run.returncode, 1, "a second node2 must exit 1\n" + run.describe())
-        output = run.stdout + run.stderr
-        taken = re.compile(r"node2.*(already|another|belongs|cluster)|"
-                           r"(already|another|belongs|cluster).*node2", re.IGNORECASE)
-        lines = [line for line in log_messages(output) if taken.search(line)]
-        self.assertTrue(lines, "the refusal should say node2 is taken\n" + run.describe())
-        sys.stderr.write("[rogue] second node2: %s\n" % lines[0])
+        taken = re.compile(r"node2.*(already|another|belongs|cluster|own name)|"
+                           r"(already|another|belongs|cluster|own name).*node2", re.IGNORECASE)
+        for first in ("node2", "node1"):
+            data_dir = cluster.make_temp_dir("raft-rogue-dup-")
+            self.addCleanup(cluster.remove_temp_dir, data_dir)
+            peers = [members[first]] + [members[n] for n in sorted(members) if n != first]
+            args = [
+                a.binary, "--node-id", "node2", "--port", str(cluster.free_port()), "--peers",
+                ",".join(peers), "--data-dir", data_dir + "/node2", "--heartbeat-ms", "50",
+                "--election-ms", "500", "--log-level", "info"
+            ]
+            run = cluster.run_once(args, timeout_s=EXIT_TIMEOUT_S)
+            self.attach_text("second node2, %s's address first" % first, run.describe())
+            self.assertEqual(run.returncode, 1, "a second node2 (%s first in --peers) must exit "
+                             "1\n%s" % (first, run.describe()))
+            lines = [line for line in log_messages(run.stdout + run.stderr) if taken.search(line)]
+            self.assertTrue(lines, "the refusal should say node2 is taken\n" + run.describe())
+            sys.stderr.write("[rogue] second node2, %s first: %s (%.1f s)\n" %
+                             (first, lines[0], run.elapsed_s))
         self.check_a_intact(a, acked, members, cid)
 
     def test_restart_on_another_port_is_refused(self):
