@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 
@@ -168,29 +169,42 @@ void NodeServer::StopStartupPoller() {
 }
 
 void NodeServer::Bootstrap(std::vector<Member> known) {
+  // Every peer is asked in turn, round after round, so that one that is
+  // down does not keep the others' answers (and a refusal) waiting.
   auto last_log = Clock::now() - kHelloLogEvery;
-  std::vector<HelloResponse> answers;
-  for (const PeerSpec& p : options_.peers) {
-    std::optional<HelloResponse> answer;
-    while (!stopping_ && !(answer = AskHello(p))) {
-      if (Clock::now() - last_log >= kHelloLogEvery) {
-        spdlog::info(
-            "waiting for peer at {} to answer Hello (its name and cluster are needed at "
-            "first start)",
-            p.address);
-        last_log = Clock::now();
+  std::map<size_t, HelloResponse> answered;  // by position in --peers
+  while (answered.size() < options_.peers.size()) {
+    std::string waiting;
+    for (size_t i = 0; i < options_.peers.size() && !stopping_; i++) {
+      if (answered.contains(i)) continue;
+      const PeerSpec& p = options_.peers[i];
+      std::optional<HelloResponse> answer = AskHello(p);
+      if (!answer) {
+        waiting += (waiting.empty() ? "" : ", ") + p.address;
+        continue;
       }
-      std::this_thread::sleep_for(kHelloRetry);
+      if (Status s = CheckHelloAnswer(p, *answer); !s.ok()) {
+        if (on_fatal) on_fatal(s);
+        return;
+      }
+      spdlog::info("peer at {} is {}", p.address, answer->node_id());
+      answered.emplace(i, std::move(*answer));
     }
     if (stopping_) return;
-    Status s = CheckHelloAnswer(p, *answer);
-    if (!s.ok()) {
-      if (on_fatal) on_fatal(s);
-      return;
+    if (waiting.empty()) break;
+    if (Clock::now() - last_log >= kHelloLogEvery) {
+      spdlog::info(
+          "waiting for {} to answer Hello (names and the cluster id are needed at first "
+          "start)",
+          waiting);
+      last_log = Clock::now();
     }
-    spdlog::info("peer at {} is {}", p.address, answer->node_id());
-    known.push_back(Member{answer->node_id(), p.address, {}});
-    answers.push_back(std::move(*answer));
+    std::this_thread::sleep_for(kHelloRetry);
+  }
+  std::vector<HelloResponse> answers;
+  for (auto& [i, answer] : answered) {
+    known.push_back(Member{answer.node_id(), options_.peers[i].address, {}});
+    answers.push_back(std::move(answer));
   }
   Result<Membership> members = Membership::Create(std::move(known), options_.name);
   Status s = members.status();
@@ -243,6 +257,15 @@ Status NodeServer::CheckHelloAnswer(const PeerSpec& peer, const HelloResponse& a
   if (!answer.established()) return Status::Ok();
   const std::string self = options_.name + "=" + address();
   const auto& members = answer.members();
+  for (const std::string& m : members) {
+    if (m != self && m.starts_with(options_.name + "=")) {
+      return StartError("cluster " + answer.cluster_id() + " already has a member named " +
+                        options_.name + " at " + m.substr(options_.name.size() + 1) +
+                        "; this node at " + address() +
+                        " cannot also be it: every member needs its own --node-id (or start " +
+                        options_.name + " on its recorded address)");
+    }
+  }
   if (std::find(members.begin(), members.end(), self) == members.end()) {
     std::string listed;
     for (const std::string& m : members) listed += (listed.empty() ? "" : ",") + m;
