@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <string>
 
+#include "net/grpc_log.h"
 #include "net/node_server.h"
 
 namespace {
@@ -159,6 +160,7 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [" + f.node_id + "] %l: %v");
+  raft::net::RouteGrpcLogsToSpdlog();
 
   // Signals are taken synchronously by the main thread; block them before
   // any other thread exists so none of them receives one.

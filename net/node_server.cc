@@ -283,6 +283,13 @@ std::optional<HelloResponse> NodeServer::AskHello(const PeerSpec& peer, std::str
   const grpc::Status status = stub->Hello(&ctx, req, &resp);
   if (!status.ok()) {
     *why = status.error_message();
+    const bool tls =
+        options_.peer_port != 0 ? options_.peer_tls.has_value() : options_.client_tls.has_value();
+    if (tls && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      // With TLS 1.3 the server checks our certificate after the client's
+      // side of the handshake is done: a refusal looks like a closed socket.
+      *why += " (over TLS this is also how a peer refuses this node's certificate)";
+    }
     return std::nullopt;
   }
   return resp;

@@ -18,7 +18,7 @@ Shows:
 - a peer whose certificate the rogue CA signed is refused at the handshake
   (Hello and Stream on the peer port), and a 4th raft-server with rogue peer
   certificates never joins (its Hello never succeeds, it logs why) while the
-  cluster keeps serving;
+  cluster keeps serving and logs its failed handshakes at a limited rate;
 - RaftPeer is not served on the client port, nor KeyValueService on the peer
   port;
 - start-up: partial or contradictory TLS flags exit 2 naming the flag; a
@@ -305,6 +305,8 @@ class TlsClusterTest(cluster.ClusterTestCase):
                 "--peer-key-file", self.pki.path("rogue-peer.key"),
                 # It trusts the genuine peer CA: only its own certificate is wrong.
                 "--peer-trusted-ca-file", self.pki.path("peer-ca.crt")]
+        first = c.node(c.names[0])  # node4 asks its peers in order: node1 sees every try
+        first_log_start = os.path.getsize(first.log_path)
         with open(log_path, "ab") as log:
             proc = cluster.spawn(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.pki_dir)
         self.addCleanup(cluster.end_process, proc)
@@ -318,8 +320,19 @@ class TlsClusterTest(cluster.ClusterTestCase):
             wait_for_ready=True)
         self.assertEqual(st.role, "starting", "node4 never learned its peers")
         log = cluster.read_tail(log_path, 200)
-        self.assertRegex(log, r"waiting for peer at localhost:\d+ to answer Hello.*: \S",
+        self.assertRegex(log, r"waiting for peer at localhost:\d+ to answer Hello.*: \S.*"
+                         r"refuses this node's certificate",
                          "node4 logs which peer it waits for, and why\n" + log)
+        # gRPC logs every failed handshake on the server; the node's log
+        # shows one line per source line and interval, not one per attempt.
+        with open(first.log_path, "rb") as f:
+            f.seek(first_log_start)
+            handshakes = [line for line in f.read().decode(errors="replace").splitlines()
+                          if "andshake failed" in line]
+        self.assertLessEqual(len(handshakes), 2, "%s logged every failed handshake of node4:\n%s"
+                             % (first.name, "\n".join(handshakes[:10])))
+        self.assertRegex(cluster.read_tail(first.log_path, 10000), r"grpc: .*andshake failed",
+                         "the first failed handshake is logged, through spdlog")
         # The cluster goes on serving, with its three members only.
         c.put_retry(None, "tls/after-rogue", "ok")
         for name in c.names:
