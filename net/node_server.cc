@@ -55,7 +55,7 @@ Status NodeServer::Start() {
     return StartError("--election-ms must be at least twice --heartbeat-ms");
   }
   if (options_.peer_port == options_.port || (options_.peer_tls && options_.peer_port == 0)) {
-    return StartError("peer TLS needs a --peer-port other than --port");
+    return StartError("--peer-port must differ from --port, and peer TLS needs a --peer-port");
   }
   Result<std::unique_ptr<DataDir>> dir = DataDir::Open(options_.data_dir, options_.name);
   if (!dir.ok()) return dir.status();

@@ -21,9 +21,11 @@ Shows:
   cluster keeps serving and logs its failed handshakes at a limited rate;
 - RaftPeer is not served on the client port, nor KeyValueService on the peer
   port;
+- without --peer-port, client TLS covers the one port and peers dial it with
+  the client-port credentials;
 - start-up: partial or contradictory TLS flags exit 2 naming the flag; a
   missing certificate file or a key that is not the certificate's exits 1
-  naming the path.
+  naming the path; a --peer-port in use exits 1 naming it.
 
 Run: /usr/bin/python3 tests/cluster/test_tls.py [-k pattern]
 """
@@ -31,6 +33,7 @@ Run: /usr/bin/python3 tests/cluster/test_tls.py [-k pattern]
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -110,15 +113,16 @@ def make_pki(test_dir, node_names):
     return pki
 
 
-def node_tls_args(pki, name, peer_cert=None):
-    """A node's TLS flags: client TLS with --client-cert-auth, peer mTLS."""
-    peer_cert = peer_cert or name + "-peer"
-    return ["--cert-file", pki.path(name + "-client.crt"),
-            "--key-file", pki.path(name + "-client.key"),
-            "--trusted-ca-file", pki.path("client-ca.crt"), "--client-cert-auth",
-            "--peer-cert-file", pki.path(peer_cert + ".crt"),
-            "--peer-key-file", pki.path(peer_cert + ".key"),
-            "--peer-trusted-ca-file", pki.path("peer-ca.crt")]
+def node_tls_args(pki, name, peer=True):
+    """A node's TLS flags: client TLS with --client-cert-auth, and peer mTLS."""
+    client = ["--cert-file", pki.path(name + "-client.crt"),
+              "--key-file", pki.path(name + "-client.key"),
+              "--trusted-ca-file", pki.path("client-ca.crt"), "--client-cert-auth"]
+    if not peer:
+        return client
+    return client + ["--peer-cert-file", pki.path(name + "-peer.crt"),
+                     "--peer-key-file", pki.path(name + "-peer.key"),
+                     "--peer-trusted-ca-file", pki.path("peer-ca.crt")]
 
 
 def require_openssl():
@@ -356,6 +360,26 @@ class TlsClusterTest(cluster.ClusterTestCase):
             "GetClusterStatus on the peer port")
 
 
+class OnePortTlsTest(cluster.ClusterTestCase):
+    """Client TLS without --peer-port: peers dial the one port as clients."""
+
+    def test_peers_use_the_client_port_credentials(self):
+        require_openssl()
+        pki_dir = cluster.make_temp_dir("raft-cluster-pki-")
+        self.addCleanup(cluster.remove_temp_dir, pki_dir)
+        pki = make_pki(pki_dir, ["node1", "node2", "node3"])
+        c = self.new_cluster(start=False, credentials=pki.credentials(ca="client-ca",
+                                                                      cert="admin"))
+        for name in c.names:
+            c.node(name).extra_args = node_tls_args(pki, name, peer=False)
+        leader = c.start_all()
+        follower = c.followers(leader)[0]
+        c.put_retry(follower, "tls/one-port", "v")
+        for name in c.names:
+            self.assertEqual(c.get_retry(name, "tls/one-port").value, "v")
+        self.assertEqual(c.status(follower).leader_address, c.node(leader).address)
+
+
 class TlsStartupTest(cluster.ClusterTestCase):
     """Bad TLS flags and files stop the node before it serves anything."""
 
@@ -412,6 +436,16 @@ class TlsStartupTest(cluster.ClusterTestCase):
                                "--key-file", self.pki.path("node1-client.key"),
                                "--trusted-ca-file", self.pki.path("client-ca.crt")])
         self.assert_exit_naming(run, 1, r"holds no PEM certificate", "a key as --cert-file")
+
+    def test_peer_port_in_use_exits_1(self):
+        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(holder.close)
+        holder.bind(("0.0.0.0", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        run = self.run_server(["--peer-port", str(port)])
+        self.assert_exit_naming(run, 1, r"cannot listen on \S*:%d \(--peer-port\)" % port,
+                                "--peer-port %d held by another socket" % port)
 
     def test_partial_or_contradictory_tls_flags_exit_2(self):
         crt, key = self.pki.path("node1-client.crt"), self.pki.path("node1-client.key")
