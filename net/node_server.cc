@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/server_builder_option.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -18,6 +19,17 @@ constexpr std::chrono::milliseconds kHelloTimeout{1000};
 constexpr std::chrono::milliseconds kHelloRetry{300};
 constexpr std::chrono::seconds kHelloLogEvery{5};
 constexpr int kPeerMessageBytesMax = 64 << 20;
+
+// Removes every server plugin: gRPC's reflection plugin, which a static
+// initializer adds to every server of the process, has no place on the peer
+// port (RaftPeer and health only).
+class WithoutPlugins final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->clear();
+  }
+};
 
 Status StartError(const std::string& what) {
   return Status::Error(StatusCode::kInvalidArgument, what);
@@ -127,11 +139,8 @@ Status NodeServer::Start() {
     cluster_id_proposal_ = *cluster_id;
     peer_service_.SetHello(HelloInfo{cluster_id_proposal_, /*established=*/false, {}});
   }
-  // The peer server first: gRPC's reflection plugin, once initialised (by
-  // StartServing), joins every server built after it, and the peer port
-  // serves RaftPeer and health only.
-  if (Status s = StartPeerServing(); !s.ok()) return s;
   if (Status s = StartServing(); !s.ok()) return s;
+  if (Status s = StartPeerServing(); !s.ok()) return s;
   StartStartupPoller();
   if (members) return StartRaft(std::move(*members));
   bootstrap_ = std::thread([this, known = std::move(known)] { Bootstrap(known); });
@@ -179,6 +188,7 @@ Status NodeServer::StartPeerServing() {
   builder.AddListeningPort(listen, ServerCredentialsFor(options_.peer_tls, true), &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kPeerMessageBytesMax);
+  builder.SetOption(std::make_unique<WithoutPlugins>());
   builder.RegisterService(peer_service_.service());
   builder.RegisterService(peer_health_service_.service());
   peer_cq_ = builder.AddCompletionQueue();

@@ -455,11 +455,12 @@ class Cluster:
         """The exact command line of a node (node_id overrides --node-id)."""
         node = self.nodes[name]
         peer_port = ["--peer-port", str(node.peer_port)] if node.peer_port else []
-        return [self.binary, "--node-id", node_id or name, "--port", str(node.port)] + peer_port + [
-            "--peers", ",".join("localhost:%d" % p for p in node.peer_ports),
-            "--data-dir", node.data_dir, "--heartbeat-ms", str(HEARTBEAT_MS),
-            "--election-ms", str(ELECTION_MS), "--log-level", self.log_level
-        ] + list(node.extra_args) + list(extra)
+        return ([self.binary, "--node-id", node_id or name, "--port", str(node.port)] +
+                peer_port +
+                ["--peers", ",".join("localhost:%d" % p for p in node.peer_ports),
+                 "--data-dir", node.data_dir, "--heartbeat-ms", str(HEARTBEAT_MS),
+                 "--election-ms", str(ELECTION_MS), "--log-level", self.log_level] +
+                list(node.extra_args) + list(extra))
 
     def start(self, name):
         node = self.nodes[name]

@@ -234,7 +234,8 @@ class TlsClusterTest(cluster.ClusterTestCase):
             lines = f.read().split("\n")
         for name in c.names:
             node = c.node(name)
-            self.assertIn("%s localhost:%d localhost:%d" % (name, node.peer_port, node.port), lines,
+            line = "%s localhost:%d localhost:%d" % (name, node.peer_port, node.port)
+            self.assertIn(line, lines,
                           "members file: name, peer address, client address")
         c.put_retry(None, "tls/before-restart", "1")
         c.stop(follower)
@@ -346,7 +347,7 @@ class TlsClusterTest(cluster.ClusterTestCase):
 
     # ---- (d) the client port serves no peer service
 
-    def test_raft_peer_is_not_served_on_the_client_port(self):
+    def test_raft_peer_is_served_on_the_peer_port_only(self):
         node = self.c.node("node1")
         admin = self.pki.credentials(ca="client-ca", cert="admin")
         self.assertRpcCode(grpc.StatusCode.UNIMPLEMENTED,
@@ -358,6 +359,24 @@ class TlsClusterTest(cluster.ClusterTestCase):
             lambda: self.kv(node.peer_port, genuine_peer).GetClusterStatus(
                 cluster.stubs().pb.GetClusterStatusRequest(), timeout=REFUSED_RPC_TIMEOUT_S),
             "GetClusterStatus on the peer port")
+        # Nor server reflection: the peer port serves RaftPeer and health only.
+        reflection = cluster.stubs().reflection
+        channel = self.channel(node.peer_port, genuine_peer)
+        for version in ("v1alpha", "v1"):
+            call = channel.stream_stream(
+                "/grpc.reflection.%s.ServerReflection/ServerReflectionInfo" % version,
+                request_serializer=reflection.ServerReflectionRequest.SerializeToString,
+                response_deserializer=reflection.ServerReflectionResponse.FromString)
+            self.assertRpcCode(
+                grpc.StatusCode.UNIMPLEMENTED,
+                lambda: list(call(iter([reflection.ServerReflectionRequest(list_services="")]),
+                                  timeout=REFUSED_RPC_TIMEOUT_S)),
+                "server reflection %s on the peer port" % version)
+        health = cluster.stubs().health
+        answer = cluster.stubs().health_grpc.HealthStub(channel).Check(
+            health.HealthCheckRequest(service=""), timeout=REFUSED_RPC_TIMEOUT_S)
+        self.assertEqual(answer.status, health.HealthCheckResponse.SERVING,
+                         "health on the peer port")
 
 
 class OnePortTlsTest(cluster.ClusterTestCase):
