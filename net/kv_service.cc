@@ -171,12 +171,12 @@ void KvService::Dispatch(Call<Request, Response>* call, CallKind kind, LocalWork
             Unavailable("no leader: an election is in progress or no quorum is reachable; retry"));
       }
       auto* forward = new ForwardCall<Response>(call, &call->response(),
-                                                leader->name + " at " + leader->address);
+                                                leader->name + " at " + leader->client_address);
       grpc::ClientContext& fctx = forward->context();
       fctx.AddMetadata(kForwardedBy, options_.self_name);
       const auto own_deadline = std::chrono::system_clock::now() + options_.request_timeout;
       fctx.set_deadline(std::min(ctx.deadline(), own_deadline));
-      forward->Start(start_forward(StubFor(leader->address), &fctx, cq_));
+      forward->Start(start_forward(StubFor(leader->client_address), &fctx, cq_));
       return;
     }
   }
@@ -209,7 +209,7 @@ void KvService::RunLocally(Responder* responder, CallKind kind, LocalWork local)
 
 KeyValueService::Stub* KvService::StubFor(const std::string& address) {
   std::unique_ptr<KeyValueService::Stub>& stub = stubs_[address];
-  if (!stub) stub = KeyValueService::NewStub(Dial(address));
+  if (!stub) stub = KeyValueService::NewStub(Dial(address, options_.forward_credentials));
   return stub.get();
 }
 
@@ -351,12 +351,13 @@ void KvService::GetClusterStatus(Call<GetClusterStatusRequest, GetClusterStatusR
   resp->set_applied_index(status.applied.value);
   if (const Member* leader = members->Find(status.leader)) {
     resp->set_leader_id(leader->name);
-    resp->set_leader_address(leader->address);
+    resp->set_leader_address(leader->client_address);
   }
   for (const Member& m : members->members()) {
     raft::Member* out = resp->add_members();
     out->set_id(m.name);
-    out->set_address(m.address);
+    out->set_address(m.client_address);
+    out->set_peer_address(m.address);
     for (const PeerStatus& p : status.peers) {
       if (p.id != m.id) continue;
       out->set_match_index(p.match.value);
