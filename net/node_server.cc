@@ -257,7 +257,7 @@ void NodeServer::Bootstrap(std::vector<Member> known) {
       std::string why;
       std::optional<HelloResponse> answer = AskHello(p, &why);
       if (!answer) {
-        waiting += (waiting.empty() ? "" : "; ") + p.address + " (" + why + ")";
+        waiting += (waiting.empty() ? "peer at " : "; peer at ") + p.address + ": " + why;
         continue;
       }
       if (Status s = CheckHelloAnswer(p, *answer); !s.ok()) {
@@ -271,8 +271,7 @@ void NodeServer::Bootstrap(std::vector<Member> known) {
     if (waiting.empty()) break;
     if (Clock::now() - last_log >= kHelloLogEvery) {
       spdlog::info(
-          "waiting for {} to answer Hello (names and the cluster id are needed at first "
-          "start)",
+          "waiting for Hello answers (names and the cluster id are needed at first start): {}",
           waiting);
       last_log = Clock::now();
     }

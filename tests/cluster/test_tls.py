@@ -325,7 +325,7 @@ class TlsClusterTest(cluster.ClusterTestCase):
             wait_for_ready=True)
         self.assertEqual(st.role, "starting", "node4 never learned its peers")
         log = cluster.read_tail(log_path, 200)
-        self.assertRegex(log, r"waiting for peer at localhost:\d+ to answer Hello.*: \S.*"
+        self.assertRegex(log, r"waiting for Hello answers.*peer at localhost:\d+: \S.*"
                          r"refuses this node's certificate",
                          "node4 logs which peer it waits for, and why\n" + log)
         # gRPC logs every failed handshake on the server; the node's log
