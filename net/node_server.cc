@@ -148,6 +148,7 @@ Status NodeServer::StartServing() {
 }
 
 void NodeServer::StartStartupPoller() {
+  startup_poller_stop_ = false;
   startup_poller_ = std::thread([this] {
     // A short timeout, so StopStartupPoller is noticed without a wake-up.
     constexpr auto kPollSlice = std::chrono::milliseconds(20);
@@ -315,9 +316,16 @@ void NodeServer::Shutdown() {
   if (kv_service_.in_flight() > 0) {
     spdlog::warn("{} calls still in flight after the drain timeout", kv_service_.in_flight());
   }
+  // Calls still waiting are cut off, each with UNAVAILABLE ("shutting
+  // down"): forwarded ones now, those waiting on the loop as it drops them.
+  kv_service_.AbandonForwards();
   if (loop_) loop_->Stop();
   StopStartupPoller();
+  // Those answers go out while the server shuts down, which needs the queue
+  // polled; calls still unanswered at its deadline are cancelled.
+  if (cq_) StartStartupPoller();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  StopStartupPoller();
   if (transport_) transport_->Stop();
   // Nothing polls the queue any more: release every call still in it.
   if (cq_) DrainCompletionQueue(*cq_);
