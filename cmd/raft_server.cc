@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <string>
 
+#include "net/library_logs.h"
 #include "net/node_server.h"
 
 namespace {
@@ -124,6 +125,8 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [" + f.node_id + "] %l: %v");
+  // Rate-limited, so no request can make libprotobuf log a line per call.
+  raft::net::RouteProtobufLogs();
 
   // Signals are taken synchronously by the main thread; block them before
   // any other thread exists so none of them receives one.

@@ -50,7 +50,7 @@ grpc::Status CheckStrings(const Descriptor* checked, const Message& message,
         std::string scratch;
         grpc::Status s =
             is_string ? CheckUtf8(item, reflection->GetRepeatedStringReference(message, field, j,
-                                                                                &scratch))
+                                                                               &scratch))
                       : CheckStrings(want->message_type(),
                                      reflection->GetRepeatedMessage(message, field, j), item + ".");
         if (!s.ok()) return s;
@@ -60,8 +60,8 @@ grpc::Status CheckStrings(const Descriptor* checked, const Message& message,
       grpc::Status s = CheckUtf8(name, reflection->GetStringReference(message, field, &scratch));
       if (!s.ok()) return s;
     } else if (reflection->HasField(message, field)) {
-      grpc::Status s = CheckStrings(want->message_type(), reflection->GetMessage(message, field),
-                                    name + ".");
+      grpc::Status s =
+          CheckStrings(want->message_type(), reflection->GetMessage(message, field), name + ".");
       if (!s.ok()) return s;
     }
   }
@@ -113,8 +113,7 @@ std::optional<size_t> FindInvalidUtf8(std::string_view text) {
 const Descriptor* CheckedTwin(const Descriptor* unchecked) {
   const std::string& name = unchecked->full_name();
   if (name.rfind(kUncheckedPackage, 0) != 0) return nullptr;
-  const std::string twin =
-      std::string(kCheckedPackage) + name.substr(kUncheckedPackage.size());
+  const std::string twin = std::string(kCheckedPackage) + name.substr(kUncheckedPackage.size());
   return google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(twin);
 }
 

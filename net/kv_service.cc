@@ -251,7 +251,8 @@ void KvService::Delete(Call<unchecked::DeleteRequest, DeleteResponse>* call) {
       "Delete");
 }
 
-void KvService::CompareAndSwap(Call<unchecked::CompareAndSwapRequest, CompareAndSwapResponse>* call) {
+void KvService::CompareAndSwap(
+    Call<unchecked::CompareAndSwapRequest, CompareAndSwapResponse>* call) {
   const unchecked::CompareAndSwapRequest* req = &call->request();
   CompareAndSwapResponse* resp = &call->response();
   grpc::Status bad = CheckKey(req->key());
@@ -306,7 +307,8 @@ void KvService::Get(Call<unchecked::GetRequest, GetResponse>* call) {
       "Get");
 }
 
-void KvService::GetClusterStatus(Call<unchecked::GetClusterStatusRequest, GetClusterStatusResponse>* call) {
+void KvService::GetClusterStatus(
+    Call<unchecked::GetClusterStatusRequest, GetClusterStatusResponse>* call) {
   GetClusterStatusResponse* resp = &call->response();
   resp->set_node_id(options_.self_name);
   NodeLoop* loop = loop_.load();

@@ -41,11 +41,11 @@
 #include <string>
 
 #include "core/replica.h"
+#include "net/client_call.h"
 #include "net/cluster_members.h"
 #include "net/node_loop.h"
 #include "net/pending_call.h"
 #include "net/rejected_inputs.h"
-#include "net/client_call.h"
 #include "proto/raft.grpc.pb.h"
 #include "proto/raft_unchecked.pb.h"
 
@@ -113,10 +113,9 @@ class KvService {
 
  private:
   // Every method raw: requests and replies as bytes (client_call.h).
-  using Service = KeyValueService::WithRawMethod_Put<
-      KeyValueService::WithRawMethod_Get<KeyValueService::WithRawMethod_Delete<
-          KeyValueService::WithRawMethod_CompareAndSwap<
-              KeyValueService::WithRawMethod_GetClusterStatus<KeyValueService::Service>>>>>;
+  using Service = KeyValueService::WithRawMethod_Put<KeyValueService::WithRawMethod_Get<
+      KeyValueService::WithRawMethod_Delete<KeyValueService::WithRawMethod_CompareAndSwap<
+          KeyValueService::WithRawMethod_GetClusterStatus<KeyValueService::Service>>>>>;
   // Request: the raft.unchecked twin of the method's request type.
   template <typename Request, typename Response>
   using Call = ClientCall<Service, Request, Response>;

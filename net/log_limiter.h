@@ -38,9 +38,9 @@ class LogLimiter {
  private:
   const std::chrono::milliseconds interval_;
   std::mutex mu_;
-  bool written_any_ = false;     // guarded by mu_
+  bool written_any_ = false;      // guarded by mu_
   Clock::time_point written_at_;  // guarded by mu_
-  uint64_t held_back_ = 0;       // guarded by mu_
+  uint64_t held_back_ = 0;        // guarded by mu_
 };
 
 }  // namespace raft::net

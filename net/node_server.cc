@@ -9,6 +9,7 @@
 #include <set>
 
 #include "net/channel.h"
+#include "net/library_logs.h"
 
 namespace raft::net {
 
@@ -40,6 +41,27 @@ std::string NodeServer::address() const {
 }
 
 Status NodeServer::Start() {
+  StartUndo undo(options_.data_dir);
+  Status s = StartNode();
+  if (!s.ok()) UndoFailedStart(undo);
+  return s;
+}
+
+void NodeServer::UndoFailedStart(StartUndo& undo) {
+  Shutdown();  // nothing serves or polls any more
+  wal_.reset();
+  if (!data_dir_) {
+    // The lock was never taken: only directories left empty may go.
+    undo.RemoveCreatedDirectories();
+    return;
+  }
+  data_dir_->fs().WaitForSpare();
+  undo.RemoveCreatedFiles();  // under the data directory's lock
+  data_dir_.reset();
+  undo.RemoveCreatedDirectories();
+}
+
+Status NodeServer::StartNode() {
   if (Status s = ValidateName(options_.name); !s.ok()) return s;
   if (options_.election_timeout < 2 * options_.heartbeat_interval) {
     return StartError("--election-ms must be at least twice --heartbeat-ms");
@@ -132,14 +154,21 @@ Status NodeServer::StartServing() {
   builder.RegisterService(peer_service_.service());
   builder.RegisterService(health_service_.service());
   cq_ = builder.AddCompletionQueue();
+  // A failed bind makes gRPC print an error tree; it becomes one line here.
+  std::optional<GrpcLogCapture> bind_log(std::in_place);
   server_ = builder.BuildAndStart();
   if (!server_ || bound_port == 0) {
     server_.reset();
     DrainCompletionQueue(*cq_);
     cq_.reset();
+    const std::vector<std::string> lines = bind_log->lines();
+    for (const std::string& line : lines) spdlog::debug("grpc while binding: {}", line);
     return Status::Error(StatusCode::kUnavailable,
-                         "cannot listen on " + listen + ": port in use or address not available");
+                         "cannot listen on " + listen + ": " + BindFailureCause(lines));
   }
+  const std::vector<std::string> lines = bind_log->lines();
+  bind_log.reset();
+  for (const std::string& line : lines) spdlog::warn("grpc while binding: {}", line);
   kv_service_.Listen(cq_.get());
   peer_service_.Listen(cq_.get());
   health_service_.Listen(cq_.get());

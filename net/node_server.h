@@ -41,6 +41,7 @@
 #include "net/node_loop.h"
 #include "net/peer_service.h"
 #include "net/peer_transport.h"
+#include "net/start_undo.h"
 
 namespace raft::net {
 
@@ -71,6 +72,9 @@ class NodeServer {
   std::function<void(const Status&)> on_fatal;
 
  private:
+  // Start's steps; if one fails, Start removes what they created.
+  Status StartNode();
+  void UndoFailedStart(StartUndo& undo);
   Status StartServing();
   // Polls the queue on its own thread until Raft's loop takes it over.
   void StartStartupPoller();
