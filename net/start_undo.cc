@@ -44,7 +44,8 @@ void StartUndo::RemoveCreatedFiles() {
     std::error_code ec;
     if (existing_.count(p) > 0 || fs::is_directory(fs::symlink_status(p, ec))) continue;
     if (fs::remove(p, ec)) {
-      spdlog::info("removed {}, created by the failed start", p.string());
+      removed_++;
+      spdlog::debug("removed {}, created by the failed start", p.string());
     } else if (ec) {
       spdlog::warn("could not remove {}, created by the failed start: {}", p.string(),
                    ec.message());
@@ -72,7 +73,14 @@ void StartUndo::RemoveCreatedDirectories() {
   for (const fs::path& d : dirs) {
     std::error_code ec;
     // remove() takes a directory only while it is empty.
-    if (fs::remove(d, ec)) spdlog::info("removed {}, created by the failed start", d.string());
+    if (fs::remove(d, ec)) {
+      removed_++;
+      spdlog::debug("removed {}, created by the failed start", d.string());
+    }
+  }
+  if (removed_ > 0) {
+    spdlog::info("removed the {} files and directories the failed start created under {}", removed_,
+                 (missing_.empty() ? root_ : missing_.back()).string());
   }
 }
 

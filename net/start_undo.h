@@ -40,6 +40,7 @@ class StartUndo {
   std::vector<std::filesystem::path> missing_;  // root_ and parents, deepest first
   std::set<std::filesystem::path> existing_;    // under root_ before the start
   bool untracked_ = false;                      // root_ existed but could not be listed
+  size_t removed_ = 0;
 };
 
 }  // namespace raft::net
