@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "net/log_limiter.h"
@@ -80,8 +81,18 @@ bool Continuations(std::string_view text, size_t at, size_t n) {
 }  // namespace
 
 std::optional<size_t> FindInvalidUtf8(std::string_view text) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
   size_t i = 0;
   while (i < text.size()) {
+    // Eight ASCII bytes at a time: keys and values are mostly ASCII.
+    uint64_t word = 0;
+    if (text.size() - i >= sizeof(word)) {
+      std::memcpy(&word, text.data() + i, sizeof(word));
+      if ((word & kHighBits) == 0) {
+        i += sizeof(word);
+        continue;
+      }
+    }
     const auto lead = static_cast<unsigned char>(text[i]);
     if (lead < 0x80) {
       i++;

@@ -27,7 +27,8 @@ TEST(FindInvalidUtf8Test, AcceptsWellFormedSequencesOfEveryLength) {
   for (const std::string& text :
        {std::string(), std::string("plain ascii"), std::string("\xc3\xa9t\xc3\xa9"),
         std::string("\xe2\x82\xac"), std::string("\xf0\x9f\x98\x80"),
-        std::string("\xf4\x8f\xbf\xbf"), std::string("a\0b", 3)}) {
+        std::string("\xf4\x8f\xbf\xbf"), std::string("a\0b", 3),
+        std::string("long ascii run, then \xe2\x82\xac and more ascii after it")}) {
     EXPECT_EQ(FindInvalidUtf8(text), std::nullopt) << text;
   }
 }
@@ -49,6 +50,12 @@ TEST(FindInvalidUtf8Test, NamesTheFirstBadByte) {
            Case{"a\xe2\x82", 1, "cut off inside a sequence"},
            Case{"\xe2\x28\xa1", 0, "a lead byte followed by ASCII"},
            Case{"\xf8\x88\x80\x80\x80", 0, "a five-byte form"},
+           Case{"0123456789abc\xff"
+                "0123456789",
+                13, "after a run of ASCII words"},
+           Case{"01234567\xc3\xa9"
+                "89abcdef\xe2\x82",
+                18, "after ASCII and a valid pair"},
        }) {
     EXPECT_EQ(FindInvalidUtf8(c.text), std::optional<size_t>(c.offset)) << c.why;
   }
