@@ -25,14 +25,13 @@ constexpr std::chrono::seconds kRefusalLogEvery{10};
 
 grpc::Status Invalid(const std::string& why) { return {grpc::StatusCode::INVALID_ARGUMENT, why}; }
 
-grpc::Status CheckUtf8(const std::string& field, const std::string& value) {
-  const std::optional<size_t> bad = FindInvalidUtf8(value);
-  if (!bad) return grpc::Status::OK;
-  return Invalid(field + " is not valid UTF-8 (byte " + std::to_string(*bad) + ")");
+grpc::Status NotUtf8(const std::string& field, size_t offset) {
+  return Invalid(field + " is not valid UTF-8 (byte " + std::to_string(offset) + ")");
 }
 
 // Checks the fields `checked` declares string, found by number in
-// `message`; `prefix` names the enclosing fields ("session.").
+// `message`; `prefix` names the enclosing fields ("session."). Names are
+// built only for an error: this runs on every request.
 grpc::Status CheckStrings(const Descriptor* checked, const Message& message,
                           const std::string& prefix) {
   const Reflection* reflection = message.GetReflection();
@@ -43,27 +42,32 @@ grpc::Status CheckStrings(const Descriptor* checked, const Message& message,
     if (!is_string && want->type() != FieldDescriptor::TYPE_MESSAGE) continue;
     const FieldDescriptor* field = have->FindFieldByNumber(want->number());
     if (field == nullptr) continue;  // not a twin; client_request_test.cc keeps them twins
-    const std::string name = prefix + want->name();
-    if (field->is_repeated()) {
-      const int n = reflection->FieldSize(message, field);
-      for (int j = 0; j < n; j++) {
-        const std::string item = name + "[" + std::to_string(j) + "]";
-        std::string scratch;
-        grpc::Status s =
-            is_string ? CheckUtf8(item, reflection->GetRepeatedStringReference(message, field, j,
-                                                                               &scratch))
-                      : CheckStrings(want->message_type(),
-                                     reflection->GetRepeatedMessage(message, field, j), item + ".");
+    std::string scratch;
+    if (!field->is_repeated()) {
+      if (is_string) {
+        const std::string& value = reflection->GetStringReference(message, field, &scratch);
+        if (std::optional<size_t> bad = FindInvalidUtf8(value)) {
+          return NotUtf8(prefix + want->name(), *bad);
+        }
+      } else if (reflection->HasField(message, field)) {
+        grpc::Status s = CheckStrings(want->message_type(), reflection->GetMessage(message, field),
+                                      prefix + want->name() + ".");
         if (!s.ok()) return s;
       }
-    } else if (is_string) {
-      std::string scratch;
-      grpc::Status s = CheckUtf8(name, reflection->GetStringReference(message, field, &scratch));
-      if (!s.ok()) return s;
-    } else if (reflection->HasField(message, field)) {
-      grpc::Status s =
-          CheckStrings(want->message_type(), reflection->GetMessage(message, field), name + ".");
-      if (!s.ok()) return s;
+      continue;
+    }
+    const int n = reflection->FieldSize(message, field);
+    for (int j = 0; j < n; j++) {
+      const std::string item = prefix + want->name() + "[" + std::to_string(j) + "]";
+      if (is_string) {
+        const std::string& value =
+            reflection->GetRepeatedStringReference(message, field, j, &scratch);
+        if (std::optional<size_t> bad = FindInvalidUtf8(value)) return NotUtf8(item, *bad);
+      } else {
+        grpc::Status s = CheckStrings(
+            want->message_type(), reflection->GetRepeatedMessage(message, field, j), item + ".");
+        if (!s.ok()) return s;
+      }
     }
   }
   return grpc::Status::OK;
