@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/message.h"
 #include "core/status.h"
 #include "core/types.h"
 
@@ -32,10 +33,11 @@ struct Config {
   // What fails is refused before it enters the log or replaces any state:
   // a proposal that does not decode is refused at Propose, an append that
   // carries one is refused at the edge (message_validator.h), a received
-  // snapshot whose image does not parse is dropped before it is installed.
-  // So nothing undecodable can ever commit. Null accepts everything.
+  // snapshot whose image does not parse, or does not end where its
+  // metadata says, is dropped before it is installed. So nothing
+  // undecodable can ever commit. Null accepts everything.
   bool (*command_ok)(const std::string& data) = nullptr;
-  bool (*snapshot_image_ok)(const std::string& image) = nullptr;
+  bool (*snapshot_ok)(const Snapshot& snapshot) = nullptr;
 
   Status Validate() const;
 };

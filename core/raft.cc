@@ -373,7 +373,7 @@ void Raft::HandleSnapshotChunk(const Message& m) {
   if (in->data.size() < in->total_bytes) return respond(in->data.size(), false);
   Snapshot full{in->meta, std::move(in->data)};
   incoming_snapshot_.reset();
-  if (config_.snapshot_image_ok != nullptr && !config_.snapshot_image_ok(full.data)) {
+  if (config_.snapshot_ok != nullptr && !config_.snapshot_ok(full)) {
     // Refused before it replaces any state; the leader restarts the transfer.
     snapshot_images_refused_++;
     return respond(0, true);

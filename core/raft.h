@@ -69,7 +69,7 @@ class Raft {
   const std::vector<NodeId>& voters() const { return voters_; }
   const std::map<NodeId, Progress>& progress() const { return progress_; }
   int randomized_election_ticks() const { return randomized_election_ticks_; }
-  // Received snapshots whose image failed Config::snapshot_image_ok.
+  // Received snapshots whose image failed Config::snapshot_ok.
   uint64_t snapshot_images_refused() const { return snapshot_images_refused_; }
   bool HasPendingMessages() const {
     return !msgs_.empty() || !read_states_.empty() || append_pending_ || read_only_.RoundDue();

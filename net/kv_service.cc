@@ -73,6 +73,42 @@ kv::Command CommandWith(kv::Op op, const std::string& key, const ClientSession& 
   return c;
 }
 
+// The session rules' refusals (kv_state_machine.h) as gRPC statuses; OK for
+// a command that was applied or answered as a retry.
+grpc::Status SessionRefusal(const kv::ApplyResult& result, uint64_t client_id, uint64_t sequence,
+                            Index index) {
+  const std::string session = "session (client " + std::to_string(client_id) + ", sequence " +
+                              std::to_string(sequence) + ")";
+  switch (result.session) {
+    case kv::SessionVerdict::kApplied:
+    case kv::SessionVerdict::kDuplicate:
+      return grpc::Status::OK;
+    case kv::SessionVerdict::kStale:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              session +
+                  ": sequence is older than the client's last applied one; its result is "
+                  "no longer kept"};
+    case kv::SessionVerdict::kSequenceReused:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              session +
+                  " was already used for a different command; a retry must resend the "
+                  "same command, and a new command needs the next sequence"};
+    case kv::SessionVerdict::kSessionExpired:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "session expired: " + session +
+                  " is unknown and the sequence is not above log index " +
+                  std::to_string(result.expired_through.value) +
+                  ", up to which sessions were evicted (least recently used first), so this may "
+                  "retry a write already applied; start a new client id"};
+    case kv::SessionVerdict::kSequenceAhead:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              session + ": the sequence is above the log index it would be applied at (" +
+                  std::to_string(index.value) +
+                  "); start at 1 (or one above a log index you have seen) and add one per write"};
+  }
+  return {grpc::StatusCode::INTERNAL, "unknown session verdict"};
+}
+
 }  // namespace
 
 void KvService::Listen(grpc::ServerCompletionQueue* cq) {
@@ -200,14 +236,13 @@ grpc::GenericStub* KvService::StubFor(const std::string& address) {
 void KvService::ProposeWrite(Replica& r, const std::shared_ptr<PendingCall>& call,
                              kv::Command command,
                              std::function<void(const kv::ApplyResult&, Index)> answer) {
-  r.Propose(command, [call, answer = std::move(answer)](const Status& s,
-                                                        const kv::ApplyResult& result, Index i) {
+  const uint64_t client_id = command.client_id, sequence = command.sequence;
+  r.Propose(command, [call, client_id, sequence, answer = std::move(answer)](
+                         const Status& s, const kv::ApplyResult& result, Index i) {
     if (call->finished()) return;  // timed out: the response is gone
     if (!s.ok()) return call->Finish(ToGrpcStatus(s));
-    if (result.session == kv::SessionVerdict::kStale) {
-      return call->Finish({grpc::StatusCode::FAILED_PRECONDITION,
-                           "session sequence is older than the client's last applied one; "
-                           "its result is no longer kept"});
+    if (grpc::Status refused = SessionRefusal(result, client_id, sequence, i); !refused.ok()) {
+      return call->Finish(refused);
     }
     // A retry answers with the original's index, as the original would have.
     answer(result, result.session == kv::SessionVerdict::kDuplicate ? result.first_applied : i);

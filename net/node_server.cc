@@ -73,8 +73,15 @@ Status NodeServer::StartNode() {
       Wal::Open(data_dir_->fs(), WalOptions{.dir = data_dir_->wal_dir()});
   if (!wal.ok()) return wal.status();
   wal_ = std::move(wal).value();
-  spdlog::info("recovered {} log records from {} segments in {}", wal_->recovery().records,
-               wal_->recovery().segments, data_dir_->wal_dir());
+  const WalRecoveryInfo& recovered = wal_->recovery();
+  spdlog::info("recovered {} log records from {} segments in {}", recovered.records,
+               recovered.segments, data_dir_->wal_dir());
+  if (recovered.truncated_bytes > 0) {
+    spdlog::warn("cut a torn tail of {} bytes from {} at offset {} (a write the crash interrupted)",
+                 recovered.truncated_bytes,
+                 JoinPath(data_dir_->wal_dir(), recovered.truncated_segment),
+                 recovered.truncated_offset);
+  }
 
   // Members: from the data directory after the first start, else the flags.
   Result<std::optional<std::string>> stored = data_dir_->ReadMembers();
@@ -323,6 +330,11 @@ Status NodeServer::StartRaft(Membership members) {
   };
   auto replica = std::make_unique<Replica>(config, options_.snapshots, *wal_, *transport_,
                                            std::make_unique<SplitMix64>(std::random_device{}()));
+  if (!replica->recovery_status().ok()) {
+    return Status::Error(replica->recovery_status().code(),
+                         "the snapshot in " + data_dir_->wal_dir() +
+                             " does not restore: " + replica->recovery_status().message());
+  }
   StopStartupPoller();  // the loop polls the queue from now on
   loop_->Start(std::move(wal_), std::move(replica));
   peer_service_.Attach(&members_, loop);

@@ -371,6 +371,7 @@ class Node:
         self.data_dir = data_dir
         self.log_path = log_path
         self.peer_ports = []
+        self.extra_peers = []  # addresses outside this Cluster, listed first in --peers
         self.proc = None
         self.starts = 0
 
@@ -404,11 +405,11 @@ def describe_exit(code):
 class Cluster:
     """A set of raft-server processes on free loopback ports.
 
-    Nodes are named node1..nodeN; those names are the node ids. Each node
-    keeps its port, data directory and log across restarts.
+    Nodes are named node1..nodeN (or `names`); those names are the node ids.
+    Each node keeps its port, data directory and log across restarts.
     """
 
-    def __init__(self, size=3, binary=None, log_level="info"):
+    def __init__(self, size=3, binary=None, log_level="info", names=None):
         self.binary = binary or server_binary()
         if not os.access(self.binary, os.X_OK):
             raise AssertionError(
@@ -418,8 +419,8 @@ class Cluster:
         self.base_dir = make_temp_dir("raft-cluster-")
         ports = free_ports(size)
         self.nodes = {}
-        for i, port in enumerate(ports, start=1):
-            name = "node%d" % i
+        names = list(names) if names else ["node%d" % i for i in range(1, size + 1)]
+        for name, port in zip(names, ports):
             self.nodes[name] = Node(name, port, os.path.join(self.base_dir, name),
                                     os.path.join(self.base_dir, name + ".log"))
         for node in self.nodes.values():
@@ -442,7 +443,8 @@ class Cluster:
         """The exact command line of a node (node_id overrides --node-id)."""
         node = self.nodes[name]
         return [self.binary, "--node-id", node_id or name, "--port", str(node.port),
-                "--peers", ",".join("localhost:%d" % p for p in node.peer_ports),
+                "--peers", ",".join(node.extra_peers +
+                                    ["localhost:%d" % p for p in node.peer_ports]),
                 "--data-dir", node.data_dir, "--heartbeat-ms", str(HEARTBEAT_MS),
                 "--election-ms", str(ELECTION_MS), "--log-level", self.log_level] + list(extra)
 

@@ -419,6 +419,35 @@ class BasicClusterTest(cluster.ClusterTestCase):
         self.assertEqual((got.found, got.value), (True, "d"),
                          "retried Delete (client %d, seq 3) was applied again" % cid)
 
+    def test_session_sequence_reused_for_another_command_is_refused(self):
+        c = self.c
+        leader, followers = self.leader_and_followers()
+        cid = random.getrandbits(62) + 1
+        key = "basic/session-reuse-%d" % cid
+        c.put(followers[0], key, "a", session=(cid, 1))
+        for name in (leader, followers[1]):
+            e = self.assertRpcCode(grpc.StatusCode.FAILED_PRECONDITION,
+                                   lambda: c.delete(name, key, session=(cid, 1)),
+                                   "Delete reusing the (client, sequence) of a Put, via " + name)
+            self.assertIn("already used for a different command", e.details())
+        for name in c.names:
+            got = c.get_retry(name, key)
+            self.assertEqual((got.found, got.value), (True, "a"),
+                             "on %s: the refused Delete must leave the key" % name)
+        retry = c.put(leader, key, "a", session=(cid, 1))
+        self.assertGreater(retry.index, 0, "the same Put retried is still answered")
+
+    def test_session_sequence_ahead_of_the_log_is_refused(self):
+        c = self.c
+        leader, _ = self.leader_and_followers()
+        cid = random.getrandbits(62) + 1
+        key = "basic/session-ahead-%d" % cid
+        e = self.assertRpcCode(grpc.StatusCode.FAILED_PRECONDITION,
+                               lambda: c.put(leader, key, "a", session=(cid, 1 << 60)),
+                               "Put with a sequence far above the log index")
+        self.assertIn("above the log index", e.details())
+        self.assertFalse(c.get_retry(leader, key).found, "the refused Put was not applied")
+
 
 if __name__ == "__main__":
     cluster.main()

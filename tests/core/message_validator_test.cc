@@ -19,10 +19,10 @@ namespace {
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
 bool DecodesUnlessBad(const std::string& data) { return data != "bad"; }
-bool ImageUnlessBad(const std::string& image) { return image != "bad"; }
+bool ImageUnlessBad(const Snapshot& snapshot) { return snapshot.data != "bad"; }
 
 ClusterOptions Checked() {
-  return ClusterOptions{.command_ok = DecodesUnlessBad, .snapshot_image_ok = ImageUnlessBad};
+  return ClusterOptions{.command_ok = DecodesUnlessBad, .snapshot_ok = ImageUnlessBad};
 }
 
 // Node 1 leads term 1 (after PreVote) with entries 1..3 committed everywhere.

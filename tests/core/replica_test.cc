@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,7 +15,11 @@ namespace {
 
 struct QueueTransport final : Transport {
   std::deque<Message>* queue;
-  void Send(Message m) override { queue->push_back(std::move(m)); }
+  const std::function<void(const Message&)>* on_send = nullptr;
+  void Send(Message m) override {
+    if (on_send != nullptr && *on_send) (*on_send)(m);
+    queue->push_back(std::move(m));
+  }
 };
 
 // Records the order of Save calls against sends, and can fail.
@@ -44,6 +49,7 @@ class ReplicaCluster {
     for (NodeId id : voters) {
       logs_[id.value].sent = &queue_;
       transports_[id.value].queue = &queue_;
+      transports_[id.value].on_send = &on_send;
       Config c;
       c.id = id;
       c.voters = voters;
@@ -64,6 +70,8 @@ class ReplicaCluster {
       ASSERT_TRUE(replicas_.at(m.to.value)->Drain().ok());
     }
   }
+  // Called with every message as its sender hands it to the transport.
+  std::function<void(const Message&)> on_send;
   void Isolate(uint64_t id) { cut_.insert(id); }
   void Heal() { cut_.clear(); }
   std::deque<Message>& queue() { return queue_; }
@@ -155,6 +163,53 @@ TEST(Replica, PersistsBeforeSendingEachReady) {
   EXPECT_FALSE(c.queue().empty());
 }
 
+// Every message that promises durable state leaves only once that state is
+// durable on its sender, in every Ready of a run: vote requests and grants
+// after the term and vote they carry, append acknowledgements after the
+// entries they acknowledge. (A leader's own appends may leave first: it
+// counts itself only once its entries are durable.)
+TEST(Replica, NoMessageLeavesBeforeTheStateItPromisesIsDurable) {
+  ReplicaCluster c(3);
+  size_t checked = 0;
+  c.on_send = [&](const Message& m) {
+    const Storage& durable = c.log(m.from.value).inner.storage();
+    const HardState hs = durable.GetInitialState().hard_state;
+    switch (m.type) {
+      case MessageType::kVote:
+        EXPECT_EQ(hs.term, m.term) << "vote request before its term is durable";
+        EXPECT_EQ(hs.vote, m.from) << "vote request before the self-vote is durable";
+        checked++;
+        break;
+      case MessageType::kVoteResp:
+        if (m.reject) break;
+        EXPECT_EQ(hs.term, m.term) << "vote granted before its term is durable";
+        EXPECT_EQ(hs.vote, m.to) << "vote granted before it is durable";
+        checked++;
+        break;
+      case MessageType::kAppendResp:
+        if (m.reject) break;
+        EXPECT_GE(durable.LastIndex(), m.index) << "append acknowledged before it is durable";
+        checked++;
+        break;
+      default:
+        break;
+    }
+  };
+  c.at(1).Campaign();
+  c.Settle();
+  for (int i = 0; i < 20; i++) {
+    c.at(1).Propose(Put("k" + std::to_string(i), "v"), [](const Status&, auto&, Index) {});
+    c.Settle();
+  }
+  c.Isolate(1);  // a new election among the others, then node 1 rejoins
+  c.at(2).Campaign();
+  c.Settle();
+  c.Heal();
+  c.at(2).Propose(Put("after", "v"), [](const Status&, auto&, Index) {});
+  c.Settle();
+  EXPECT_GE(checked, 40u) << "the run did not exercise votes and acknowledgements";
+}
+
 TEST(Replica, OverwrittenProposalFailsWithDropped) {
   ReplicaCluster c(3);
   c.at(1).Campaign();
@@ -220,6 +275,18 @@ TEST(Replica, SnapshotsOnceAppliedBytesPassTheLimit) {
   EXPECT_EQ(restored.Digest(), r.state_machine().Digest());
 }
 
+// One replica of a three-voter cluster over `log`, its messages queued.
+struct LoneReplica {
+  LoneReplica(uint64_t id, DurableLog& log)
+      : replica(Config{.id = NodeId{id}, .voters = {NodeId{1}, NodeId{2}, NodeId{3}}},
+                SnapshotPolicy{}, log, transport, std::make_unique<SplitMix64>(id)) {
+    transport.queue = &queue;
+  }
+  std::deque<Message> queue;
+  QueueTransport transport;
+  Replica replica;
+};
+
 // A log written before commands were checked at the edge may hold one that
 // does not decode. Every replica skips it the same way instead of aborting
 // at every restart.
@@ -229,17 +296,54 @@ TEST(Replica, CommittedEntryThatDoesNotDecodeIsAppliedAsANoop) {
       Entry{Term{1}, Index{1}, EntryType::kNormal, "\x01garbage"},
       Entry{Term{1}, Index{2}, EntryType::kNormal, kv::Encode(Put("k", "v"))}};
   ASSERT_TRUE(log.Save(HardState{Term{1}, NodeId{1}, Index{2}}, entries, Snapshot{}, true).ok());
-  std::deque<Message> queue;
-  QueueTransport transport;
-  transport.queue = &queue;
-  Config c;
-  c.id = NodeId{1};
-  c.voters = {NodeId{1}, NodeId{2}, NodeId{3}};
-  Replica r(c, SnapshotPolicy{}, log, transport, std::make_unique<SplitMix64>(1));
+  LoneReplica lone(1, log);
+  Replica& r = lone.replica;
   ASSERT_TRUE(r.Drain().ok());
   EXPECT_EQ(r.state_machine().applied(), Index{2});
   EXPECT_EQ(r.state_machine().Get("k"), "v");
   EXPECT_EQ(r.undecodable_entries_skipped(), 1u);
+}
+
+// A received snapshot replaces the state machine only if its image restores
+// to exactly the index its metadata names.
+TEST(Replica, ReceivedSnapshotMustRestoreToItsOwnIndex) {
+  MemoryDurableLog log;
+  LoneReplica lone(2, log);
+  Replica& r = lone.replica;
+  kv::KvStateMachine source;
+  for (uint64_t i = 1; i <= 3; i++) (void)source.Apply(Index{i}, Put("k", std::to_string(i)));
+  Message m{.type = MessageType::kSnapshot, .from = NodeId{1}, .to = NodeId{2}, .term = Term{1}};
+  m.snapshot.meta = SnapshotMeta{Index{5}, Term{1}, {NodeId{1}, NodeId{2}, NodeId{3}}};
+  m.snapshot.data = source.Serialize();  // restores to index 3, not 5
+  m.snapshot_total_bytes = m.snapshot.data.size();
+  EXPECT_EQ(r.Receive(m), InboundVerdict::kAccepted);
+  ASSERT_TRUE(r.Drain().ok());
+  EXPECT_EQ(r.node().raft().snapshot_images_refused(), 1u);
+  EXPECT_EQ(r.state_machine().applied(), Index{});
+  EXPECT_EQ(r.node().raft().log().LastIndex(), Index{});
+
+  m.snapshot.meta.index = Index{3};
+  EXPECT_EQ(r.Receive(m), InboundVerdict::kAccepted);
+  ASSERT_TRUE(r.Drain().ok());
+  EXPECT_EQ(r.state_machine().applied(), Index{3});
+  EXPECT_EQ(r.state_machine().Get("k"), "3");
+}
+
+// A snapshot on disk is input like any other: one that does not restore
+// (or restores to another index) stops the replica with a reason instead
+// of aborting the process.
+TEST(Replica, SnapshotOnDiskThatDoesNotRestoreIsReportedNotFatal) {
+  for (const std::string& image : {std::string("garbage"), kv::KvStateMachine().Serialize()}) {
+    MemoryDurableLog log;
+    const std::vector<Entry> entries{Entry{Term{1}, Index{1}, EntryType::kNoop, ""},
+                                     Entry{Term{1}, Index{2}, EntryType::kNoop, ""}};
+    ASSERT_TRUE(log.Save(HardState{Term{1}, NodeId{1}, Index{2}}, entries, Snapshot{}, true).ok());
+    ASSERT_TRUE(
+        log.CreateSnapshot(Index{2}, {NodeId{1}, NodeId{2}, NodeId{3}}, image, Index{}).ok());
+    LoneReplica lone(1, log);
+    EXPECT_EQ(lone.replica.recovery_status().code(), StatusCode::kCorruption)
+        << lone.replica.recovery_status().message();
+  }
 }
 
 }  // namespace

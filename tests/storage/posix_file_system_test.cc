@@ -94,9 +94,14 @@ TEST(PosixFileSystem, NextPreallocatedFileIsTheSpareWrittenInTheBackground) {
 TEST(PosixFileSystem, SpareOfAnotherSizeIsNotUsed) {
   testing::TempDir dir;
   PosixFileSystem fs;
+  const std::string spare = dir.path() + "/" + PosixFileSystem::kSpareFileName;
   ASSERT_TRUE(fs.CreatePreallocated(dir.path() + "/one", 8192).ok());
+  // The branch under test needs a finished spare of the other size.
+  ASSERT_TRUE(WaitForSpare(spare, 8192));
+  const ino_t spare_inode = Inode(spare);
   const std::string small = dir.path() + "/small";
   ASSERT_TRUE(fs.CreatePreallocated(small, 4096).ok());
+  EXPECT_NE(Inode(small), spare_inode) << "an 8192-byte spare became a 4096-byte file";
   EXPECT_EQ(ReadAll(fs, small), std::string(4096, '\0'));
 }
 

@@ -98,7 +98,7 @@ std::unique_ptr<RawNode> TestCluster::MakeNode(uint64_t id, Peer& p) {
   c.snapshot_chunk_bytes_max = options_.snapshot_chunk_bytes_max;
   c.committed_bytes_per_ready_max = options_.committed_bytes_per_ready_max;
   c.command_ok = options_.command_ok;
-  c.snapshot_image_ok = options_.snapshot_image_ok;
+  c.snapshot_ok = options_.snapshot_ok;
   if (!p.applied.empty()) c.applied = p.applied.back().index;
   return std::make_unique<RawNode>(c, p.storage,
                                    std::make_unique<SplitMix64>(options_.seed * 1000 + id));

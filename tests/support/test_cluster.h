@@ -32,7 +32,7 @@ struct ClusterOptions {
   uint64_t committed_bytes_per_ready_max = 4 << 20;
   uint64_t snapshot_chunk_bytes_max = 1 << 20;
   bool (*command_ok)(const std::string&) = nullptr;
-  bool (*snapshot_image_ok)(const std::string&) = nullptr;
+  bool (*snapshot_ok)(const Snapshot&) = nullptr;
 };
 
 // Builds an entry list from terms: Log({1, 1, 2}) is indexes 1..3.
