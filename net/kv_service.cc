@@ -190,12 +190,12 @@ void KvService::Dispatch(Call<Request, Response>* call, CallKind kind, LocalWork
             Unavailable("no leader: an election is in progress or no quorum is reachable; retry"));
       }
       auto* forward = new ForwardCall<Call<Request, Response>>(
-          call, leader->name + " at " + leader->address, &forwards_);
+          call, leader->name + " at " + leader->client_address, &forwards_);
       grpc::ClientContext& fctx = forward->context();
       fctx.AddMetadata(kForwardedBy, options_.self_name);
       const auto own_deadline = std::chrono::system_clock::now() + options_.request_timeout;
       fctx.set_deadline(std::min(ctx.deadline(), own_deadline));
-      forward->Start(StubFor(leader->address),
+      forward->Start(StubFor(leader->client_address),
                      "/" + std::string(KeyValueService::service_full_name()) + "/" + method, cq_);
       return;
     }
@@ -229,7 +229,8 @@ void KvService::RunLocally(Responder* responder, CallKind kind, LocalWork local)
 
 grpc::GenericStub* KvService::StubFor(const std::string& address) {
   std::unique_ptr<grpc::GenericStub>& stub = stubs_[address];
-  if (!stub) stub = std::make_unique<grpc::GenericStub>(Dial(address));
+  if (!stub)
+    stub = std::make_unique<grpc::GenericStub>(Dial(address, options_.forward_credentials));
   return stub.get();
 }
 
@@ -365,12 +366,13 @@ void KvService::GetClusterStatus(
   resp->set_applied_index(status.applied.value);
   if (const Member* leader = members->Find(status.leader)) {
     resp->set_leader_id(leader->name);
-    resp->set_leader_address(leader->address);
+    resp->set_leader_address(leader->client_address);
   }
   for (const Member& m : members->members()) {
     raft::Member* out = resp->add_members();
     out->set_id(m.name);
-    out->set_address(m.address);
+    out->set_address(m.client_address);
+    out->set_peer_address(m.address);
     for (const PeerStatus& p : status.peers) {
       if (p.id != m.id) continue;
       out->set_match_index(p.match.value);

@@ -56,6 +56,9 @@ struct KvServiceOptions {
   size_t key_bytes_max = 64 << 10;
   size_t value_bytes_max = 1 << 20;
   std::chrono::milliseconds request_timeout{5000};
+  // How a follower dials the leader's client port to forward a call
+  // (tls.h); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> forward_credentials;
 };
 
 // A call this node forwarded to the leader, while it waits for the reply.
