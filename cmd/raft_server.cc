@@ -21,6 +21,7 @@
 
 #include "net/grpc_log.h"
 #include "net/node_server.h"
+#include "net/protobuf_log.h"
 
 namespace {
 
@@ -161,6 +162,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [" + f.node_id + "] %l: %v");
   raft::net::RouteGrpcLogsToSpdlog();
+  // Rate-limited, so no request can make libprotobuf log a line per call.
+  raft::net::RouteProtobufLogs();
 
   // Signals are taken synchronously by the main thread; block them before
   // any other thread exists so none of them receives one.

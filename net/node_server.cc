@@ -11,6 +11,7 @@
 #include <set>
 
 #include "net/channel.h"
+#include "net/grpc_log.h"
 
 namespace raft::net {
 
@@ -63,6 +64,27 @@ std::string NodeServer::peer_address() const {
 }
 
 Status NodeServer::Start() {
+  StartUndo undo(options_.data_dir);
+  Status s = StartNode();
+  if (!s.ok()) UndoFailedStart(undo);
+  return s;
+}
+
+void NodeServer::UndoFailedStart(StartUndo& undo) {
+  Shutdown();  // nothing serves or polls any more
+  wal_.reset();
+  if (!data_dir_) {
+    // The lock was never taken: only directories left empty may go.
+    undo.RemoveCreatedDirectories();
+    return;
+  }
+  data_dir_->fs().WaitForSpare();
+  undo.RemoveCreatedFiles();  // under the data directory's lock
+  data_dir_.reset();
+  undo.RemoveCreatedDirectories();
+}
+
+Status NodeServer::StartNode() {
   if (Status s = ValidateName(options_.name); !s.ok()) return s;
   if (options_.election_timeout < 2 * options_.heartbeat_interval) {
     return StartError("--election-ms must be at least twice --heartbeat-ms");
@@ -171,14 +193,19 @@ Status NodeServer::StartServing() {
   if (serves_peers) builder.RegisterService(peer_service_.service());
   builder.RegisterService(health_service_.service());
   cq_ = builder.AddCompletionQueue();
+  // A failed bind makes gRPC print an error tree; it becomes one line here.
+  std::optional<GrpcLogCapture> bind_log(std::in_place);
   server_ = builder.BuildAndStart();
   if (!server_ || bound_port == 0) {
     server_.reset();
     DrainCompletionQueue(*cq_);
     cq_.reset();
+    const std::vector<std::string> lines = bind_log->Take();
+    for (const std::string& line : lines) spdlog::debug("grpc while binding: {}", line);
     return Status::Error(StatusCode::kUnavailable,
-                         "cannot listen on " + listen + ": port in use or address not available");
+                         "cannot listen on " + listen + ": " + BindFailureCause(lines));
   }
+  bind_log.reset();
   kv_service_.Listen(cq_.get());
   if (serves_peers) peer_service_.Listen(cq_.get());
   health_service_.Listen(cq_.get());
@@ -200,15 +227,19 @@ Status NodeServer::StartPeerServing() {
   builder.RegisterService(peer_service_.service());
   builder.RegisterService(peer_health_service_.service());
   peer_cq_ = builder.AddCompletionQueue();
+  std::optional<GrpcLogCapture> bind_log(std::in_place);  // see StartServing
   peer_server_ = builder.BuildAndStart();
   if (!peer_server_ || bound_port == 0) {
     peer_server_.reset();
     DrainCompletionQueue(*peer_cq_);
     peer_cq_.reset();
-    return Status::Error(StatusCode::kUnavailable, "cannot listen on " + listen +
-                                                       " (--peer-port): port in use or address "
-                                                       "not available");
+    const std::vector<std::string> lines = bind_log->Take();
+    for (const std::string& line : lines) spdlog::debug("grpc while binding: {}", line);
+    return Status::Error(
+        StatusCode::kUnavailable,
+        "cannot listen on " + listen + " (--peer-port): " + BindFailureCause(lines));
   }
+  bind_log.reset();
   peer_service_.Listen(peer_cq_.get());
   peer_health_service_.Listen(peer_cq_.get());
   // Its own thread: peer streams and Hello are answered from the start, and
@@ -232,6 +263,7 @@ void NodeServer::StopPeerServing() {
 }
 
 void NodeServer::StartStartupPoller() {
+  startup_poller_stop_ = false;
   startup_poller_ = std::thread([this] {
     // A short timeout, so StopStartupPoller is noticed without a wake-up.
     constexpr auto kPollSlice = std::chrono::milliseconds(20);
@@ -439,10 +471,17 @@ void NodeServer::Shutdown() {
   if (kv_service_.in_flight() > 0) {
     spdlog::warn("{} calls still in flight after the drain timeout", kv_service_.in_flight());
   }
+  // Calls still waiting are cut off, each with UNAVAILABLE ("shutting
+  // down"): forwarded ones now, those waiting on the loop as it drops them.
+  kv_service_.AbandonForwards();
   if (loop_) loop_->Stop();
   StopStartupPoller();
   StopPeerServing();
+  // Those answers go out while the server shuts down, which needs the queue
+  // polled; calls still unanswered at its deadline are cancelled.
+  if (cq_) StartStartupPoller();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  StopStartupPoller();
   if (transport_) transport_->Stop();
   // Nothing polls the queue any more: release every call still in it.
   if (cq_) DrainCompletionQueue(*cq_);

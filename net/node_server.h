@@ -19,14 +19,16 @@
 //
 // Start() does everything that can fail on bad input (data directory,
 // WAL recovery, binding the port) before returning, so a start-up error is
-// reported once, clearly, and the process exits non-zero. If the peers'
+// reported once, clearly, and the process exits non-zero; a failed start
+// removes what it created on disk (start_undo.h). If the peers'
 // names are not yet known (first start with bare --peers addresses), a
 // background thread asks each peer's Hello until all have answered, records
 // the members in the data directory and then starts Raft.
 //
-// Shutdown(): stop taking calls, let in-flight ones finish (bounded), stop
-// the loop (which syncs the log), stop the gRPC servers and the senders,
-// then drain the completion queues.
+// Shutdown(): stop taking calls, let in-flight ones finish (bounded), answer
+// the rest UNAVAILABLE ("shutting down"), stop the loop (which syncs the
+// log), stop the gRPC servers (polling the queue meanwhile, so those answers
+// go out) and the senders, then drain the completion queues.
 //
 // Threading: Start and Shutdown from the main thread; on_fatal may run on
 // the loop thread.
@@ -51,6 +53,7 @@
 #include "net/node_loop.h"
 #include "net/peer_service.h"
 #include "net/peer_transport.h"
+#include "net/start_undo.h"
 #include "net/tls.h"
 
 namespace raft::net {
@@ -90,6 +93,9 @@ class NodeServer {
   std::function<void(const Status&)> on_fatal;
 
  private:
+  // Start's steps; if one fails, Start removes what they created.
+  Status StartNode();
+  void UndoFailedStart(StartUndo& undo);
   Status StartServing();
   // The second server on peer_port, when there is one, and its poller.
   Status StartPeerServing();

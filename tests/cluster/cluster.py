@@ -118,7 +118,8 @@ service Health {
 """
 
 # The subset of grpc/reflection/v1alpha/reflection.proto needed to list
-# services (field numbers as upstream; v1 has the same messages).
+# services and fetch the files describing a symbol (field numbers as
+# upstream; v1 has the same messages).
 _REFLECTION_PROTO = """
 syntax = "proto3";
 package grpc.reflection.v1alpha;
@@ -130,6 +131,7 @@ message ServerReflectionRequest {
     string list_services = 7;
   }
 }
+message FileDescriptorResponse { repeated bytes file_descriptor_proto = 1; }
 message ServiceResponse { string name = 1; }
 message ListServiceResponse { repeated ServiceResponse service = 1; }
 message ErrorResponse { int32 error_code = 1; string error_message = 2; }
@@ -137,6 +139,7 @@ message ServerReflectionResponse {
   string valid_host = 1;
   ServerReflectionRequest original_request = 2;
   oneof message_response {
+    FileDescriptorResponse file_descriptor_response = 4;
     ListServiceResponse list_services_response = 6;
     ErrorResponse error_response = 7;
   }
@@ -656,6 +659,24 @@ class Cluster:
                           for svc in r.list_services_response.service)
         raise AssertionError("server reflection on %s: neither grpc.reflection.v1alpha nor v1 is "
                              "served (%s)" % (name, rpc_error_text(last)))
+
+    def describe_symbol(self, name, symbol, timeout_s=RPC_TIMEOUT_S):
+        """{file name: FileDescriptorProto} that server reflection (v1alpha)
+        returns for `symbol`, as grpcurl asks for it."""
+        from google.protobuf import descriptor_pb2
+        s = stubs().reflection
+        call = self.channel(name).stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=s.ServerReflectionRequest.SerializeToString,
+            response_deserializer=s.ServerReflectionResponse.FromString)
+        responses = list(call(iter([s.ServerReflectionRequest(file_containing_symbol=symbol)]),
+                              timeout=timeout_s, wait_for_ready=True))
+        files = {}
+        for r in responses:
+            for raw in r.file_descriptor_response.file_descriptor_proto:
+                fd = descriptor_pb2.FileDescriptorProto.FromString(raw)
+                files[fd.name] = fd
+        return files
 
     def call_with_retry(self, fn, timeout_s, what):
         """Calls fn(attempt_timeout_s) until it does not fail transiently."""
