@@ -4,11 +4,13 @@
 //
 // Peers are host:port (their names are learned by a handshake at the first
 // start) or name=host:port. Clients use raft.KeyValueService on --port of
-// any node; see README.md.
+// any node; with --peer-port peers have a listener of their own. TLS flags
+// as etcd's (net/tls.h); see README.md.
 //
 // Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when the node
-// cannot start (port in use, data directory unwritable or another node's)
-// or storage failed while running, 2 on malformed flags.
+// cannot start (port in use, data directory unwritable or another node's,
+// a TLS file unreadable) or storage failed while running, 2 on malformed
+// flags.
 #include <absl/synchronization/mutex.h>
 #include <spdlog/spdlog.h>
 
@@ -17,7 +19,9 @@
 #include <cstdio>
 #include <string>
 
+#include "net/grpc_log.h"
 #include "net/node_server.h"
+#include "net/protobuf_log.h"
 
 namespace {
 
@@ -39,11 +43,18 @@ struct Flags {
   size_t max_value_bytes = 1 << 20;
   int request_timeout_ms = 5000;
   uint64_t snapshot_entries = 100'000;
+  int peer_port = 0;
+  raft::net::TlsFlags tls;
 };
 
 void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--node-id", f.node_id, "this node's name, e.g. node1")->required();
-  app.add_option("--port", f.port, "port for clients and peers")->check(CLI::Range(1, 65535));
+  app.add_option("--port", f.port, "port for clients (and peers, without --peer-port)")
+      ->check(CLI::Range(1, 65535));
+  app.add_option(
+         "--peer-port", f.peer_port,
+         "a separate port for peers (on --listen-host); peers dial advertise-host:peer-port")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--peers", f.peers, "the other members: host:port,... or name=host:port,...");
   app.add_option("--data-dir", f.data_dir,
                  "where the log and snapshots live (default data/<node-id>)");
@@ -75,6 +86,28 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "applied entries between snapshots (log compaction)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
       ->capture_default_str();
+  app.add_option("--cert-file", f.tls.client.cert_file, "client port TLS certificate (PEM)");
+  app.add_option("--key-file", f.tls.client.key_file, "client port TLS key (PEM)");
+  app.add_option("--trusted-ca-file", f.tls.client.trusted_ca_file,
+                 "CA of client certificates; also trusted when forwarding to the leader");
+  app.add_flag("--client-cert-auth", f.tls.client_cert_auth,
+               "require a client certificate signed by --trusted-ca-file");
+  app.add_option("--peer-cert-file", f.tls.peer.cert_file, "peer TLS certificate (PEM)");
+  app.add_option("--peer-key-file", f.tls.peer.key_file, "peer TLS key (PEM)");
+  app.add_option("--peer-trusted-ca-file", f.tls.peer.trusted_ca_file,
+                 "CA of peer certificates (peer TLS is mutual)");
+}
+
+// The TLS files, read and checked; a failure names the flag and the path.
+raft::Status LoadTls(const Flags& f, raft::net::NodeServerOptions& options) {
+  auto client = raft::net::LoadTlsFiles(f.tls.client, raft::net::kClientTlsFlags);
+  if (!client.ok()) return client.status();
+  auto peer = raft::net::LoadTlsFiles(f.tls.peer, raft::net::kPeerTlsFlags);
+  if (!peer.ok()) return peer.status();
+  options.client_tls = std::move(client).value();
+  options.client_cert_auth = f.tls.client_cert_auth;
+  options.peer_tls = std::move(peer).value();
+  return raft::Status::Ok();
 }
 
 // Waits for SIGTERM/SIGINT (blocked in every thread) or a fatal error.
@@ -117,6 +150,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "raft-server: --node-id: %s\n", s.message().c_str());
     return kExitUsage;
   }
+  if (raft::Status s = raft::net::ValidateTlsFlags(f.tls, f.port, f.peer_port); !s.ok()) {
+    std::fprintf(stderr, "raft-server: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
 
   // Debian builds Abseil with mutex deadlock detection on, which makes every
   // absl::Mutex lock inside gRPC maintain a lock graph: a few percent of a
@@ -124,6 +161,9 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [" + f.node_id + "] %l: %v");
+  raft::net::RouteGrpcLogsToSpdlog();
+  // Rate-limited, so no request can make libprotobuf log a line per call.
+  raft::net::RouteProtobufLogs();
 
   // Signals are taken synchronously by the main thread; block them before
   // any other thread exists so none of them receives one.
@@ -136,6 +176,7 @@ int main(int argc, char** argv) {
   raft::net::NodeServerOptions options;
   options.name = f.node_id;
   options.port = f.port;
+  options.peer_port = f.peer_port;
   options.peers = std::move(peers).value();
   options.data_dir = f.data_dir.empty() ? "data/" + f.node_id : f.data_dir;
   options.listen_host = f.listen_host;
@@ -146,6 +187,12 @@ int main(int argc, char** argv) {
   options.kv.value_bytes_max = f.max_value_bytes;
   options.kv.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
   options.snapshots.every_entries = f.snapshot_entries;
+
+  if (raft::Status s = LoadTls(f, options); !s.ok()) {
+    spdlog::critical("cannot start: {}", s.message());
+    std::fprintf(stderr, "raft-server: cannot start: %s\n", s.message().c_str());
+    return kExitFailure;
+  }
 
   std::atomic<bool> fatal{false};
   raft::net::NodeServer server(options);

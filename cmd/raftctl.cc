@@ -1,11 +1,15 @@
 // raftctl: the operator's tool for a Raft key-value cluster and a node's data
 // directory (in the manner of etcdctl).
 //
-//   raftctl [--endpoints H:P,H:P,...] [--timeout MS] COMMAND ...
+//   raftctl [--endpoints H:P,H:P,...] [--timeout MS]
+//           [--cacert CA --cert CERT --key KEY] COMMAND ...
 //       --endpoints: the nodes to ask (default localhost:50051); any node
 //       serves every call, forwarding to the leader. --timeout: the whole
-//       command's budget in ms, retries included (default 10000). Both may
-//       also follow the command.
+//       command's budget in ms, retries included (default 10000). --cacert:
+//       TLS, verifying the nodes against this CA (PEM); --cert and --key:
+//       this client's certificate, for nodes started with
+//       --client-cert-auth. Plaintext when none is given. All may also
+//       follow the command.
 //   raftctl put KEY VALUE                prints OK
 //   raftctl get KEY [--stale]            prints the value and a newline;
 //       --stale reads the answering node's copy without a ReadIndex round
@@ -53,6 +57,7 @@
 #include "core/storage/wal_inspector.h"
 #include "net/kv_client.h"
 #include "net/posix_file_system.h"
+#include "net/tls.h"
 
 namespace {
 
@@ -70,6 +75,7 @@ using Table = std::vector<std::vector<std::string>>;
 struct ClientFlags {
   std::string endpoints = "localhost:50051";  // comma-separated host:port
   int64_t timeout_ms = 10000;
+  raft::net::TlsFiles tls;  // --cert, --key, --cacert
 };
 
 struct KvFlags {
@@ -291,6 +297,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, kTimeoutMsMax))
       ->take_last()
       ->capture_default_str();
+  app.add_option("--cacert", client_flags.tls.trusted_ca_file,
+                 "use TLS, verifying the nodes' certificates against this CA (PEM)")
+      ->take_last();
+  app.add_option("--cert", client_flags.tls.cert_file, "this client's TLS certificate (PEM)")
+      ->take_last();
+  app.add_option("--key", client_flags.tls.key_file, "this client's TLS key (PEM)")->take_last();
 
   KvFlags kv;
   CLI::App* put_cmd = app.add_subcommand("put", "write KEY = VALUE");
@@ -326,10 +338,17 @@ int main(int argc, char** argv) {
   }
   if (dump_cmd->parsed()) return RunDump(dump);
 
+  auto tls = raft::net::LoadTlsFiles(client_flags.tls,
+                                     raft::net::TlsFlagNames{"--cert", "--key", "--cacert"});
+  if (!tls.ok()) {
+    std::fprintf(stderr, "raftctl: %s\n", tls.status().message().c_str());
+    return kExitUsage;
+  }
   raft::net::KvClient client(
       raft::net::KvClientOptions{.endpoints = endpoints,
                                  .attempt_timeout_ms = kAttemptTimeoutMs,
-                                 .call_timeout_ms = client_flags.timeout_ms});
+                                 .call_timeout_ms = client_flags.timeout_ms,
+                                 .credentials = raft::net::ChannelCredentialsFor(tls.value())});
   if (put_cmd->parsed()) return RunPut(client, kv);
   if (get_cmd->parsed()) return RunGet(client, kv);
   if (del_cmd->parsed()) return RunDel(client, kv);

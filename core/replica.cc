@@ -35,10 +35,17 @@ Replica::Replica(const Config& config, const SnapshotPolicy& policy, DurableLog&
       node_(ForReplica(config, log.storage()), log.storage(), std::move(rng)) {
   Result<Snapshot> snap = log.storage().GetSnapshot();
   if (snap.ok() && !snap.value().IsEmpty()) {
-    const Status s = kv_.Restore(snap.value().data);
-    // The snapshot file passed its checksum, so a bad image is a bug.
-    RAFT_ASSERT_MSG(s.ok(), "snapshot image does not restore");
-    snapshot_index_ = snap.value().meta.index;
+    const Snapshot& s = snap.value();
+    // A file on disk is input too: its checksum proves only that it is what
+    // was written, not that it was written by a correct program.
+    restore_status_ = kv_.Restore(s.data);
+    if (restore_status_.ok() && kv_.applied() != s.meta.index) {
+      restore_status_ =
+          Status::Error(StatusCode::kCorruption,
+                        "snapshot image restores to index " + std::to_string(kv_.applied().value) +
+                            ", not its own " + std::to_string(s.meta.index.value));
+    }
+    snapshot_index_ = s.meta.index;
   }
 }
 

@@ -49,7 +49,8 @@ class Replica {
 
   // log and transport must outlive the replica. A restarted replica
   // restores the state machine from the log's snapshot, then re-applies the
-  // committed entries after it.
+  // committed entries after it. If the snapshot does not restore, the
+  // replica must not run: recovery_status() says why.
   Replica(const Config& config, const SnapshotPolicy& policy, DurableLog& log, Transport& transport,
           std::unique_ptr<Rng> rng);
 
@@ -70,6 +71,7 @@ class Replica {
   // persistence failed; the node must stop (no retry after a failed sync).
   Status Drain();
 
+  const Status& recovery_status() const { return restore_status_; }
   const RawNode& node() const { return node_; }
   const kv::KvStateMachine& state_machine() const { return kv_; }
   NodeId id() const { return node_.raft().id(); }
@@ -109,6 +111,7 @@ class Replica {
   Index snapshot_index_;  // newest snapshot of the state machine
   uint64_t bytes_since_snapshot_ = 0;
   uint64_t undecodable_entries_skipped_ = 0;
+  Status restore_status_;
 };
 
 }  // namespace raft

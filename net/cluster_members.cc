@@ -77,6 +77,7 @@ Result<Membership> Membership::Create(std::vector<Member> members, const std::st
   Membership m;
   for (Member& member : members) {
     member.id = NodeIdForName(member.name);
+    if (member.client_address.empty()) member.client_address = member.address;
     if (!names.insert(member.name).second)
       return Invalid("node id " + member.name + " appears twice");
     if (!addresses.insert(member.address).second) {
@@ -108,7 +109,11 @@ std::vector<NodeId> Membership::ids() const {
 
 std::string Membership::Serialize() const {
   std::string out;
-  for (const Member& m : members_) out += m.name + " " + m.address + "\n";
+  for (const Member& m : members_) {
+    out += m.name + " " + m.address;
+    if (m.client_address != m.address) out += " " + m.client_address;
+    out += "\n";
+  }
   return out;
 }
 
@@ -121,14 +126,17 @@ Result<Membership> Membership::Parse(const std::string& text, const std::string&
     std::stringstream fields(line);
     Member m;
     std::string extra;
-    if (!(fields >> m.name >> m.address) || (fields >> extra)) {
+    if (!(fields >> m.name >> m.address) || (fields >> m.client_address && fields >> extra)) {
       return Status::Error(StatusCode::kCorruption,
                            "members file line \"" + line + "\" is malformed");
     }
     if (Status s = ValidateName(m.name); !s.ok())
       return Status::Error(StatusCode::kCorruption, s.message());
-    if (Status s = ValidateAddress(m.address); !s.ok()) {
-      return Status::Error(StatusCode::kCorruption, s.message());
+    for (const std::string* address : {&m.address, &m.client_address}) {
+      if (address->empty()) continue;  // a two-column line: the client address is the address
+      if (Status s = ValidateAddress(*address); !s.ok()) {
+        return Status::Error(StatusCode::kCorruption, s.message());
+      }
     }
     members.push_back(std::move(m));
   }

@@ -6,8 +6,10 @@
 // (`--peers node2=localhost:50052,...`). Bare addresses are resolved to names
 // by a Hello handshake at first start (see NodeServer); from then on the
 // member list lives in the data directory, so a restart needs no peer to be
-// up. The Raft id of a member is a hash of its name, so every node derives
-// the same ids without coordination; a collision is refused at start.
+// up. With --peer-port a member has two addresses: peers dial its peer port,
+// clients (and followers forwarding a call) its client port. The Raft id of a member is a hash of
+// its name, so every node derives the same ids without coordination; a collision is refused at
+// start.
 //
 // Threading: plain values.
 #pragma once
@@ -23,8 +25,11 @@ namespace raft::net {
 
 struct Member {
   std::string name;
-  std::string address;  // host:port that peers and clients dial
+  std::string address;  // host:port that peers dial (the peer port, with --peer-port)
   NodeId id;
+  // host:port that clients dial and followers forward to; Membership::Create
+  // makes an empty one equal to address (one port serves both).
+  std::string client_address;
   friend bool operator==(const Member&, const Member&) = default;
 };
 
@@ -68,7 +73,9 @@ class Membership {
   // "name=address" per member, sorted by name (as in Hello answers).
   std::vector<std::string> Describe() const;
 
-  // The data directory's members file: one "name address" line per member.
+  // The data directory's members file: one "name address client_address"
+  // line per member, the client address left out when it is the address
+  // (files written before separate peer ports have two columns).
   std::string Serialize() const;
   static Result<Membership> Parse(const std::string& text, const std::string& self);
 

@@ -64,7 +64,7 @@ KvClient::KvClient(KvClientOptions options)
   RAFT_ASSERT(!options_.endpoints.empty());
   RAFT_ASSERT(options_.attempt_timeout_ms > 0 && options_.call_timeout_ms > 0);
   for (const std::string& endpoint : options_.endpoints) {
-    stubs_.push_back(KeyValueService::NewStub(Dial(endpoint)));
+    stubs_.push_back(KeyValueService::NewStub(Dial(endpoint, options_.credentials)));
   }
 }
 
@@ -115,7 +115,9 @@ grpc::Status KvClient::Status(const std::string& endpoint,
                               GetClusterStatusResponse* response) const {
   const auto it = std::find(options_.endpoints.begin(), options_.endpoints.end(), endpoint);
   std::unique_ptr<KeyValueService::Stub> own_stub;
-  if (it == options_.endpoints.end()) own_stub = KeyValueService::NewStub(Dial(endpoint));
+  if (it == options_.endpoints.end()) {
+    own_stub = KeyValueService::NewStub(Dial(endpoint, options_.credentials));
+  }
   KeyValueService::Stub& stub = own_stub ? *own_stub : *stubs_[it - options_.endpoints.begin()];
   grpc::ClientContext context;
   SetDeadline(&context, Clock::now() + milliseconds(std::min(options_.attempt_timeout_ms,

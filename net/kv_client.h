@@ -39,6 +39,8 @@ struct KvClientOptions {
   std::vector<std::string> endpoints;  // host:port, at least one
   int64_t attempt_timeout_ms = 2000;   // one RPC to one node
   int64_t call_timeout_ms = 10000;     // all attempts of one call, backoff included
+  // TLS credentials (tls.h: ChannelCredentialsFor); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 class KvClient {

@@ -14,40 +14,53 @@ grpc::Status Unavailable(const std::string& why) { return {grpc::StatusCode::UNA
 
 grpc::Status Invalid(const std::string& why) { return {grpc::StatusCode::INVALID_ARGUMENT, why}; }
 
-// A forwarded call: its reply comes back on the node's queue and is relayed
-// to the client's call as is. It has its own response message, so a reply
-// that completes during shutdown never writes into a call already gone.
-template <typename Response>
-class ForwardCall final : public CqTag {
+// A forwarded call: the client's request bytes go to the leader as they
+// are, and the leader's reply comes back on the node's queue and is relayed
+// to the client's call as is. It has its own reply buffer, so a reply that
+// completes during shutdown never writes into a call already gone; the
+// client is answered once, by the reply or by Abandon (shutdown).
+template <typename Call>
+class ForwardCall final : public CqTag, public PendingForward {
  public:
-  ForwardCall(Responder* call, Response* response, std::string leader)
-      : call_(call), response_(response), leader_(std::move(leader)) {}
+  ForwardCall(Call* call, std::string leader, PendingForwards* pending)
+      : call_(call), leader_(std::move(leader)), pending_(pending) {
+    pending_->Add(this);
+  }
 
   grpc::ClientContext& context() { return context_; }
-  void Start(std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> rpc) {
-    rpc_ = std::move(rpc);
+  void Start(grpc::GenericStub* stub, const std::string& method, grpc::CompletionQueue* cq) {
+    rpc_ = stub->PrepareUnaryCall(&context_, method, call_->request_bytes(), cq);
+    rpc_->StartCall();
     rpc_->Finish(&reply_, &status_, this);
   }
 
   void OnEvent(bool) override {
-    if (status_.ok()) {
-      *response_ = std::move(reply_);
-      call_->Finish(status_);
-    } else {
-      call_->Finish({status_.error_code(),
-                     "forwarded to leader " + leader_ + ": " + status_.error_message()});
+    if (!answered_.exchange(true)) {
+      if (status_.ok()) {
+        call_->FinishWithReply(reply_);
+      } else {
+        call_->Finish({status_.error_code(),
+                       "forwarded to leader " + leader_ + ": " + status_.error_message()});
+      }
     }
     delete this;
   }
   void Discard() override { delete this; }
+  void Abandon(const grpc::Status& status) override {
+    if (!answered_.exchange(true)) call_->Finish(status);
+    context_.TryCancel();
+  }
 
  private:
-  Responder* const call_;
-  Response* const response_;
+  ~ForwardCall() { pending_->Remove(this); }
+
+  Call* const call_;
   const std::string leader_;
+  PendingForwards* const pending_;
+  std::atomic<bool> answered_{false};
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> rpc_;
-  Response reply_;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> rpc_;
+  grpc::ByteBuffer reply_;
   grpc::Status status_;
 };
 
@@ -60,6 +73,42 @@ kv::Command CommandWith(kv::Op op, const std::string& key, const ClientSession& 
   return c;
 }
 
+// The session rules' refusals (kv_state_machine.h) as gRPC statuses; OK for
+// a command that was applied or answered as a retry.
+grpc::Status SessionRefusal(const kv::ApplyResult& result, uint64_t client_id, uint64_t sequence,
+                            Index index) {
+  const std::string session = "session (client " + std::to_string(client_id) + ", sequence " +
+                              std::to_string(sequence) + ")";
+  switch (result.session) {
+    case kv::SessionVerdict::kApplied:
+    case kv::SessionVerdict::kDuplicate:
+      return grpc::Status::OK;
+    case kv::SessionVerdict::kStale:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              session +
+                  ": sequence is older than the client's last applied one; its result is "
+                  "no longer kept"};
+    case kv::SessionVerdict::kSequenceReused:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              session +
+                  " was already used for a different command; a retry must resend the "
+                  "same command, and a new command needs the next sequence"};
+    case kv::SessionVerdict::kSessionExpired:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "session expired: " + session +
+                  " is unknown and the sequence is not above log index " +
+                  std::to_string(result.expired_through.value) +
+                  ", up to which sessions were evicted (least recently used first), so this may "
+                  "retry a write already applied; start a new client id"};
+    case kv::SessionVerdict::kSequenceAhead:
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              session + ": the sequence is above the log index it would be applied at (" +
+                  std::to_string(index.value) +
+                  "); start at 1 (or one above a log index you have seen) and add one per write"};
+  }
+  return {grpc::StatusCode::INTERNAL, "unknown session verdict"};
+}
+
 }  // namespace
 
 void KvService::Listen(grpc::ServerCompletionQueue* cq) {
@@ -68,16 +117,16 @@ void KvService::Listen(grpc::ServerCompletionQueue* cq) {
   // together are matched at once.
   constexpr int kRequestedAhead = 16;
   for (int i = 0; i < kRequestedAhead; i++) {
-    Call<PutRequest, PutResponse>::Listen(
+    Call<unchecked::PutRequest, PutResponse>::Listen(
         &service_, &Service::RequestPut, cq, [this](auto* call) { Put(call); }, &in_flight_);
-    Call<GetRequest, GetResponse>::Listen(
+    Call<unchecked::GetRequest, GetResponse>::Listen(
         &service_, &Service::RequestGet, cq, [this](auto* call) { Get(call); }, &in_flight_);
-    Call<DeleteRequest, DeleteResponse>::Listen(
+    Call<unchecked::DeleteRequest, DeleteResponse>::Listen(
         &service_, &Service::RequestDelete, cq, [this](auto* call) { Delete(call); }, &in_flight_);
-    Call<CompareAndSwapRequest, CompareAndSwapResponse>::Listen(
+    Call<unchecked::CompareAndSwapRequest, CompareAndSwapResponse>::Listen(
         &service_, &Service::RequestCompareAndSwap, cq,
         [this](auto* call) { CompareAndSwap(call); }, &in_flight_);
-    Call<GetClusterStatusRequest, GetClusterStatusResponse>::Listen(
+    Call<unchecked::GetClusterStatusRequest, GetClusterStatusResponse>::Listen(
         &service_, &Service::RequestGetClusterStatus, cq,
         [this](auto* call) { GetClusterStatus(call); });
   }
@@ -113,9 +162,15 @@ grpc::Status KvService::CheckSession(const ClientSession& session) {
   return grpc::Status::OK;
 }
 
-template <typename Request, typename Response, typename StartForward>
+void KvService::AbandonForwards() {
+  forwards_.AbandonAll(Unavailable(
+      "node is shutting down before the leader answered the forwarded request; a write's "
+      "outcome is unknown; retry another node"));
+}
+
+template <typename Request, typename Response>
 void KvService::Dispatch(Call<Request, Response>* call, CallKind kind, LocalWork local,
-                         StartForward start_forward) {
+                         const std::string& method) {
   NodeLoop* loop = loop_.load();
   if (shutting_down_) return call->Finish(Unavailable("node is shutting down; retry another"));
   if (loop == nullptr) {
@@ -134,13 +189,14 @@ void KvService::Dispatch(Call<Request, Response>* call, CallKind kind, LocalWork
         return call->Finish(
             Unavailable("no leader: an election is in progress or no quorum is reachable; retry"));
       }
-      auto* forward = new ForwardCall<Response>(call, &call->response(),
-                                                leader->name + " at " + leader->address);
+      auto* forward = new ForwardCall<Call<Request, Response>>(
+          call, leader->name + " at " + leader->client_address, &forwards_);
       grpc::ClientContext& fctx = forward->context();
       fctx.AddMetadata(kForwardedBy, options_.self_name);
       const auto own_deadline = std::chrono::system_clock::now() + options_.request_timeout;
       fctx.set_deadline(std::min(ctx.deadline(), own_deadline));
-      forward->Start(start_forward(StubFor(leader->address), &fctx, cq_));
+      forward->Start(StubFor(leader->client_address),
+                     "/" + std::string(KeyValueService::service_full_name()) + "/" + method, cq_);
       return;
     }
   }
@@ -171,23 +227,23 @@ void KvService::RunLocally(Responder* responder, CallKind kind, LocalWork local)
   }
 }
 
-KeyValueService::Stub* KvService::StubFor(const std::string& address) {
-  std::unique_ptr<KeyValueService::Stub>& stub = stubs_[address];
-  if (!stub) stub = KeyValueService::NewStub(Dial(address));
+grpc::GenericStub* KvService::StubFor(const std::string& address) {
+  std::unique_ptr<grpc::GenericStub>& stub = stubs_[address];
+  if (!stub)
+    stub = std::make_unique<grpc::GenericStub>(Dial(address, options_.forward_credentials));
   return stub.get();
 }
 
 void KvService::ProposeWrite(Replica& r, const std::shared_ptr<PendingCall>& call,
                              kv::Command command,
                              std::function<void(const kv::ApplyResult&, Index)> answer) {
-  r.Propose(command, [call, answer = std::move(answer)](const Status& s,
-                                                        const kv::ApplyResult& result, Index i) {
+  const uint64_t client_id = command.client_id, sequence = command.sequence;
+  r.Propose(command, [call, client_id, sequence, answer = std::move(answer)](
+                         const Status& s, const kv::ApplyResult& result, Index i) {
     if (call->finished()) return;  // timed out: the response is gone
     if (!s.ok()) return call->Finish(ToGrpcStatus(s));
-    if (result.session == kv::SessionVerdict::kStale) {
-      return call->Finish({grpc::StatusCode::FAILED_PRECONDITION,
-                           "session sequence is older than the client's last applied one; "
-                           "its result is no longer kept"});
+    if (grpc::Status refused = SessionRefusal(result, client_id, sequence, i); !refused.ok()) {
+      return call->Finish(refused);
     }
     // A retry answers with the original's index, as the original would have.
     answer(result, result.session == kv::SessionVerdict::kDuplicate ? result.first_applied : i);
@@ -195,8 +251,8 @@ void KvService::ProposeWrite(Replica& r, const std::shared_ptr<PendingCall>& cal
   });
 }
 
-void KvService::Put(Call<PutRequest, PutResponse>* call) {
-  const PutRequest* req = &call->request();
+void KvService::Put(Call<unchecked::PutRequest, PutResponse>* call) {
+  const unchecked::PutRequest* req = &call->request();
   PutResponse* resp = &call->response();
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckValue(req->value());
@@ -210,13 +266,11 @@ void KvService::Put(Call<PutRequest, PutResponse>* call) {
         ProposeWrite(r, pending, std::move(c),
                      [resp](const kv::ApplyResult&, Index i) { resp->set_index(i.value); });
       },
-      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
-        return stub->AsyncPut(c, *req, cq);
-      });
+      "Put");
 }
 
-void KvService::Delete(Call<DeleteRequest, DeleteResponse>* call) {
-  const DeleteRequest* req = &call->request();
+void KvService::Delete(Call<unchecked::DeleteRequest, DeleteResponse>* call) {
+  const unchecked::DeleteRequest* req = &call->request();
   DeleteResponse* resp = &call->response();
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckSession(req->session());
@@ -230,13 +284,12 @@ void KvService::Delete(Call<DeleteRequest, DeleteResponse>* call) {
                        resp->set_index(i.value);
                      });
       },
-      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
-        return stub->AsyncDelete(c, *req, cq);
-      });
+      "Delete");
 }
 
-void KvService::CompareAndSwap(Call<CompareAndSwapRequest, CompareAndSwapResponse>* call) {
-  const CompareAndSwapRequest* req = &call->request();
+void KvService::CompareAndSwap(
+    Call<unchecked::CompareAndSwapRequest, CompareAndSwapResponse>* call) {
+  const unchecked::CompareAndSwapRequest* req = &call->request();
   CompareAndSwapResponse* resp = &call->response();
   grpc::Status bad = CheckKey(req->key());
   if (bad.ok()) bad = CheckValue(req->value());
@@ -260,13 +313,11 @@ void KvService::CompareAndSwap(Call<CompareAndSwapRequest, CompareAndSwapRespons
           resp->set_index(i.value);
         });
       },
-      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
-        return stub->AsyncCompareAndSwap(c, *req, cq);
-      });
+      "CompareAndSwap");
 }
 
-void KvService::Get(Call<GetRequest, GetResponse>* call) {
-  const GetRequest* req = &call->request();
+void KvService::Get(Call<unchecked::GetRequest, GetResponse>* call) {
+  const unchecked::GetRequest* req = &call->request();
   GetResponse* resp = &call->response();
   if (grpc::Status bad = CheckKey(req->key()); !bad.ok()) return call->Finish(bad);
   auto read = [req, resp](const Replica& r, Index index) {
@@ -289,12 +340,11 @@ void KvService::Get(Call<GetRequest, GetResponse>* call) {
           pending->Finish(grpc::Status::OK);
         });
       },
-      [req](KeyValueService::Stub* stub, grpc::ClientContext* c, grpc::CompletionQueue* cq) {
-        return stub->AsyncGet(c, *req, cq);
-      });
+      "Get");
 }
 
-void KvService::GetClusterStatus(Call<GetClusterStatusRequest, GetClusterStatusResponse>* call) {
+void KvService::GetClusterStatus(
+    Call<unchecked::GetClusterStatusRequest, GetClusterStatusResponse>* call) {
   GetClusterStatusResponse* resp = &call->response();
   resp->set_node_id(options_.self_name);
   NodeLoop* loop = loop_.load();
@@ -316,12 +366,13 @@ void KvService::GetClusterStatus(Call<GetClusterStatusRequest, GetClusterStatusR
   resp->set_applied_index(status.applied.value);
   if (const Member* leader = members->Find(status.leader)) {
     resp->set_leader_id(leader->name);
-    resp->set_leader_address(leader->address);
+    resp->set_leader_address(leader->client_address);
   }
   for (const Member& m : members->members()) {
     raft::Member* out = resp->add_members();
     out->set_id(m.name);
-    out->set_address(m.address);
+    out->set_address(m.client_address);
+    out->set_peer_address(m.address);
     for (const PeerStatus& p : status.peers) {
       if (p.id != m.id) continue;
       out->set_match_index(p.match.value);

@@ -197,7 +197,24 @@ void NodeLoop::Run() {
       turns_ = client_tasks_run_ = 0;
       stats_logged_ = now;
     }
+    CountRefusedPayloads();
     Publish();
+  }
+}
+
+// Payloads refused inside Raft and the Replica (they are checked where they
+// are complete): received snapshots, and old log entries that do not decode.
+void NodeLoop::CountRefusedPayloads() {
+  if (options_.rejected == nullptr) return;
+  const uint64_t images = replica_->node().raft().snapshot_images_refused();
+  for (; snapshot_images_counted_ < images; snapshot_images_counted_++) {
+    options_.rejected->Count("bad_snapshot_image",
+                             "a received snapshot whose image does not restore to its index");
+  }
+  const uint64_t skipped = replica_->undecodable_entries_skipped();
+  for (; undecodable_entries_counted_ < skipped; undecodable_entries_counted_++) {
+    options_.rejected->Count("undecodable_entry_skipped",
+                             "a committed entry that does not decode, applied as a no-op");
   }
 }
 

@@ -137,6 +137,7 @@ class NodeLoop {
   void LogTransitions(const NodeStatus& now, Index snapshot_index);
   std::string Name(NodeId id) const;
   void CountRefused(const Message& m, InboundVerdict verdict);
+  void CountRefusedPayloads();
 
   NodeLoopOptions options_;
   const Membership& members_;
@@ -165,6 +166,8 @@ class NodeLoop {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   uint64_t timer_seq_ = 0;
   Index logged_snapshot_;
+  uint64_t snapshot_images_counted_ = 0;
+  uint64_t undecodable_entries_counted_ = 0;
   // Batching counters (calls per turn), logged at debug level every 10 s.
   uint64_t turns_ = 0;
   uint64_t client_tasks_run_ = 0;

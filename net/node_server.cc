@@ -2,13 +2,16 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/server_builder_option.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 
 #include "net/channel.h"
+#include "net/grpc_log.h"
 
 namespace raft::net {
 
@@ -19,6 +22,17 @@ constexpr std::chrono::milliseconds kHelloRetry{300};
 constexpr std::chrono::seconds kHelloLogEvery{5};
 constexpr int kPeerMessageBytesMax = 64 << 20;
 
+// Removes every server plugin: gRPC's reflection plugin, which a static
+// initializer adds to every server of the process, has no place on the peer
+// port (RaftPeer and health only).
+class WithoutPlugins final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->clear();
+  }
+};
+
 Status StartError(const std::string& what) {
   return Status::Error(StatusCode::kInvalidArgument, what);
 }
@@ -28,21 +42,55 @@ Status StartError(const std::string& what) {
 NodeServer::NodeServer(NodeServerOptions options)
     : options_([&] {
         options.kv.self_name = options.name;
+        // A follower forwards to the leader's client port as a client of it.
+        options.kv.forward_credentials = ChannelCredentialsFor(options.client_tls);
         return std::move(options);
       }()),
       kv_service_(options_.kv),
-      peer_service_(options_.name, address(), &rejected_) {}
+      peer_service_(options_.name, peer_address(), client_address(), &rejected_),
+      // Without a peer port, peers are served on the client port.
+      peer_credentials_(options_.peer_port != 0 ? ChannelCredentialsFor(options_.peer_tls)
+                                                : options_.kv.forward_credentials) {}
 
 NodeServer::~NodeServer() { Shutdown(); }
 
-std::string NodeServer::address() const {
+std::string NodeServer::client_address() const {
   return options_.advertise_host + ":" + std::to_string(options_.port);
 }
 
+std::string NodeServer::peer_address() const {
+  const int port = options_.peer_port != 0 ? options_.peer_port : options_.port;
+  return options_.advertise_host + ":" + std::to_string(port);
+}
+
 Status NodeServer::Start() {
+  StartUndo undo(options_.data_dir);
+  Status s = StartNode();
+  if (!s.ok()) UndoFailedStart(undo);
+  return s;
+}
+
+void NodeServer::UndoFailedStart(StartUndo& undo) {
+  Shutdown();  // nothing serves or polls any more
+  wal_.reset();
+  if (!data_dir_) {
+    // The lock was never taken: only directories left empty may go.
+    undo.RemoveCreatedDirectories();
+    return;
+  }
+  data_dir_->fs().WaitForSpare();
+  undo.RemoveCreatedFiles();  // under the data directory's lock
+  data_dir_.reset();
+  undo.RemoveCreatedDirectories();
+}
+
+Status NodeServer::StartNode() {
   if (Status s = ValidateName(options_.name); !s.ok()) return s;
   if (options_.election_timeout < 2 * options_.heartbeat_interval) {
     return StartError("--election-ms must be at least twice --heartbeat-ms");
+  }
+  if (options_.peer_port == options_.port || (options_.peer_tls && options_.peer_port == 0)) {
+    return StartError("--peer-port must differ from --port, and peer TLS needs a --peer-port");
   }
   Result<std::unique_ptr<DataDir>> dir = DataDir::Open(options_.data_dir, options_.name);
   if (!dir.ok()) return dir.status();
@@ -51,8 +99,15 @@ Status NodeServer::Start() {
       Wal::Open(data_dir_->fs(), WalOptions{.dir = data_dir_->wal_dir()});
   if (!wal.ok()) return wal.status();
   wal_ = std::move(wal).value();
-  spdlog::info("recovered {} log records from {} segments in {}", wal_->recovery().records,
-               wal_->recovery().segments, data_dir_->wal_dir());
+  const WalRecoveryInfo& recovered = wal_->recovery();
+  spdlog::info("recovered {} log records from {} segments in {}", recovered.records,
+               recovered.segments, data_dir_->wal_dir());
+  if (recovered.truncated_bytes > 0) {
+    spdlog::warn("cut a torn tail of {} bytes from {} at offset {} (a write the crash interrupted)",
+                 recovered.truncated_bytes,
+                 JoinPath(data_dir_->wal_dir(), recovered.truncated_segment),
+                 recovered.truncated_offset);
+  }
 
   // Members: from the data directory after the first start, else the flags.
   Result<std::optional<std::string>> stored = data_dir_->ReadMembers();
@@ -61,16 +116,19 @@ Status NodeServer::Start() {
   if (!stored_id.ok()) return stored_id.status();
   std::optional<std::string> cluster_id = std::move(stored_id).value();
   std::optional<Membership> members;
-  std::vector<Member> known{Member{options_.name, address(), {}}};
+  std::vector<Member> known{Member{options_.name, peer_address(), {}, client_address()}};
   if (stored.value()) {
     Result<Membership> parsed = Membership::Parse(*stored.value(), options_.name);
     if (!parsed.ok()) return parsed.status();
     members = std::move(parsed).value();
-    if (members->self().address != address()) {
+    const Member& self = members->self();
+    if (self.address != peer_address() || self.client_address != client_address()) {
       return StartError("node " + options_.name + " is recorded in " + options_.data_dir +
-                        "/members at " + members->self().address + ", but would advertise " +
-                        address() + ": its peers know it only by the recorded address. Start it " +
-                        "with the recorded --port and --advertise-host");
+                        "/members at " + self.address + " (clients " + self.client_address +
+                        "), but would advertise " + peer_address() + " (clients " +
+                        client_address() + "): its peers know it only by the recorded " +
+                        "addresses. Start it with the recorded --port, --peer-port and " +
+                        "--advertise-host");
     }
     if (!cluster_id) {
       // Made before cluster ids existed: every member derives the same one.
@@ -94,7 +152,7 @@ Status NodeServer::Start() {
       return StartError("--peers is required at a node's first start");
     }
     for (const PeerSpec& p : options_.peers) {
-      if (p.address == address()) {
+      if (p.address == peer_address() || p.address == client_address()) {
         return StartError("--peers lists this node's own address " + p.address);
       }
       if (p.name == options_.name) {
@@ -112,6 +170,7 @@ Status NodeServer::Start() {
     peer_service_.SetHello(HelloInfo{cluster_id_proposal_, /*established=*/false, {}});
   }
   if (Status s = StartServing(); !s.ok()) return s;
+  if (Status s = StartPeerServing(); !s.ok()) return s;
   StartStartupPoller();
   if (members) return StartRaft(std::move(*members));
   bootstrap_ = std::thread([this, known = std::move(known)] { Bootstrap(known); });
@@ -123,31 +182,88 @@ Status NodeServer::StartServing() {
   grpc::ServerBuilder builder;
   const std::string listen = options_.listen_host + ":" + std::to_string(options_.port);
   int bound_port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(
+      listen, ServerCredentialsFor(options_.client_tls, options_.client_cert_auth), &bound_port);
   // gRPC turns SO_REUSEPORT on by default, which would let a second node
   // "share" a port in use instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kPeerMessageBytesMax);
   builder.RegisterService(kv_service_.service());
-  builder.RegisterService(peer_service_.service());
+  const bool serves_peers = options_.peer_port == 0;  // else the peer server does
+  if (serves_peers) builder.RegisterService(peer_service_.service());
   builder.RegisterService(health_service_.service());
   cq_ = builder.AddCompletionQueue();
+  // A failed bind makes gRPC print an error tree; it becomes one line here.
+  std::optional<GrpcLogCapture> bind_log(std::in_place);
   server_ = builder.BuildAndStart();
   if (!server_ || bound_port == 0) {
     server_.reset();
     DrainCompletionQueue(*cq_);
     cq_.reset();
+    const std::vector<std::string> lines = bind_log->Take();
+    for (const std::string& line : lines) spdlog::debug("grpc while binding: {}", line);
     return Status::Error(StatusCode::kUnavailable,
-                         "cannot listen on " + listen + ": port in use or address not available");
+                         "cannot listen on " + listen + ": " + BindFailureCause(lines));
   }
+  bind_log.reset();
   kv_service_.Listen(cq_.get());
-  peer_service_.Listen(cq_.get());
+  if (serves_peers) peer_service_.Listen(cq_.get());
   health_service_.Listen(cq_.get());
-  spdlog::info("node {} listening on {} (advertised as {})", options_.name, listen, address());
+  spdlog::info("node {} listening on {} (advertised as {}){}", options_.name, listen,
+               client_address(), options_.client_tls ? " with TLS" : "");
   return Status::Ok();
 }
 
+Status NodeServer::StartPeerServing() {
+  if (options_.peer_port == 0) return Status::Ok();
+  grpc::ServerBuilder builder;
+  const std::string listen = options_.listen_host + ":" + std::to_string(options_.peer_port);
+  int bound_port = 0;
+  // Peer TLS is always mutual: a peer must present a certificate of the peer CA.
+  builder.AddListeningPort(listen, ServerCredentialsFor(options_.peer_tls, true), &bound_port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(kPeerMessageBytesMax);
+  builder.SetOption(std::make_unique<WithoutPlugins>());
+  builder.RegisterService(peer_service_.service());
+  builder.RegisterService(peer_health_service_.service());
+  peer_cq_ = builder.AddCompletionQueue();
+  std::optional<GrpcLogCapture> bind_log(std::in_place);  // see StartServing
+  peer_server_ = builder.BuildAndStart();
+  if (!peer_server_ || bound_port == 0) {
+    peer_server_.reset();
+    DrainCompletionQueue(*peer_cq_);
+    peer_cq_.reset();
+    const std::vector<std::string> lines = bind_log->Take();
+    for (const std::string& line : lines) spdlog::debug("grpc while binding: {}", line);
+    return Status::Error(
+        StatusCode::kUnavailable,
+        "cannot listen on " + listen + " (--peer-port): " + BindFailureCause(lines));
+  }
+  bind_log.reset();
+  peer_service_.Listen(peer_cq_.get());
+  peer_health_service_.Listen(peer_cq_.get());
+  // Its own thread: peer streams and Hello are answered from the start, and
+  // what arrives is posted to the loop (NodeLoop::PostPeerMessages).
+  peer_poller_ = std::thread([this] {
+    while (!peer_poller_stop_) HandleNext(*peer_cq_, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+  });
+  spdlog::info("node {} listening for peers on {} (advertised as {}){}", options_.name, listen,
+               peer_address(), options_.peer_tls ? " with mutual TLS" : "");
+  return Status::Ok();
+}
+
+void NodeServer::StopPeerServing() {
+  if (!peer_server_) return;
+  peer_poller_stop_ = true;
+  peer_poller_wake_.Set(peer_cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), &peer_poller_wake_tag_);
+  if (peer_poller_.joinable()) peer_poller_.join();
+  peer_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  // Nothing polls the queue any more: release every call still in it.
+  DrainCompletionQueue(*peer_cq_);
+}
+
 void NodeServer::StartStartupPoller() {
+  startup_poller_stop_ = false;
   startup_poller_ = std::thread([this] {
     // A short timeout, so StopStartupPoller is noticed without a wake-up.
     constexpr auto kPollSlice = std::chrono::milliseconds(20);
@@ -161,29 +277,43 @@ void NodeServer::StopStartupPoller() {
 }
 
 void NodeServer::Bootstrap(std::vector<Member> known) {
+  // Every peer is asked in turn, round after round, so that one that is
+  // down does not keep the others' answers (and a refusal) waiting.
   auto last_log = Clock::now() - kHelloLogEvery;
-  std::vector<HelloResponse> answers;
-  for (const PeerSpec& p : options_.peers) {
-    std::optional<HelloResponse> answer;
-    while (!stopping_ && !(answer = AskHello(p))) {
-      if (Clock::now() - last_log >= kHelloLogEvery) {
-        spdlog::info(
-            "waiting for peer at {} to answer Hello (its name and cluster are needed at "
-            "first start)",
-            p.address);
-        last_log = Clock::now();
+  std::map<size_t, HelloResponse> answered;  // by position in --peers
+  while (answered.size() < options_.peers.size()) {
+    std::string waiting;
+    for (size_t i = 0; i < options_.peers.size() && !stopping_; i++) {
+      if (answered.contains(i)) continue;
+      const PeerSpec& p = options_.peers[i];
+      std::string why;
+      std::optional<HelloResponse> answer = AskHello(p, &why);
+      if (!answer) {
+        waiting += (waiting.empty() ? "peer at " : "; peer at ") + p.address + ": " + why;
+        continue;
       }
-      std::this_thread::sleep_for(kHelloRetry);
+      if (Status s = CheckHelloAnswer(p, *answer); !s.ok()) {
+        if (on_fatal) on_fatal(s);
+        return;
+      }
+      spdlog::info("peer at {} is {}", p.address, answer->node_id());
+      answered.emplace(i, std::move(*answer));
     }
     if (stopping_) return;
-    Status s = CheckHelloAnswer(p, *answer);
-    if (!s.ok()) {
-      if (on_fatal) on_fatal(s);
-      return;
+    if (waiting.empty()) break;
+    if (Clock::now() - last_log >= kHelloLogEvery) {
+      spdlog::info(
+          "waiting for Hello answers (names and the cluster id are needed at first start): {}",
+          waiting);
+      last_log = Clock::now();
     }
-    spdlog::info("peer at {} is {}", p.address, answer->node_id());
-    known.push_back(Member{answer->node_id(), p.address, {}});
-    answers.push_back(std::move(*answer));
+    std::this_thread::sleep_for(kHelloRetry);
+  }
+  std::vector<HelloResponse> answers;
+  for (auto& [i, answer] : answered) {
+    known.push_back(
+        Member{answer.node_id(), options_.peers[i].address, {}, answer.client_address()});
+    answers.push_back(std::move(answer));
   }
   Result<Membership> members = Membership::Create(std::move(known), options_.name);
   Status s = members.status();
@@ -204,16 +334,27 @@ void NodeServer::Bootstrap(std::vector<Member> known) {
   if (!s.ok() && on_fatal) on_fatal(s);
 }
 
-std::optional<HelloResponse> NodeServer::AskHello(const PeerSpec& peer) {
-  auto stub = RaftPeer::NewStub(Dial(peer.address));
+std::optional<HelloResponse> NodeServer::AskHello(const PeerSpec& peer, std::string* why) {
+  auto stub = RaftPeer::NewStub(Dial(peer.address, peer_credentials_));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + kHelloTimeout);
   HelloRequest req;
   req.set_node_id(options_.name);
-  req.set_address(address());
+  req.set_address(peer_address());
   req.set_cluster_id(cluster_id_proposal_);
   HelloResponse resp;
-  if (!stub->Hello(&ctx, req, &resp).ok()) return std::nullopt;
+  const grpc::Status status = stub->Hello(&ctx, req, &resp);
+  if (!status.ok()) {
+    *why = status.error_message();
+    const bool tls =
+        options_.peer_port != 0 ? options_.peer_tls.has_value() : options_.client_tls.has_value();
+    if (tls && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      // With TLS 1.3 the server checks our certificate after the client's
+      // side of the handshake is done: a refusal looks like a closed socket.
+      *why += " (over TLS this is also how a peer refuses this node's certificate)";
+    }
+    return std::nullopt;
+  }
   return resp;
 }
 
@@ -234,8 +375,17 @@ Status NodeServer::CheckHelloAnswer(const PeerSpec& peer, const HelloResponse& a
     return StartError(there + " answered Hello without a valid cluster id: " + s.message());
   }
   if (!answer.established()) return Status::Ok();
-  const std::string self = options_.name + "=" + address();
+  const std::string self = options_.name + "=" + peer_address();
   const auto& members = answer.members();
+  for (const std::string& m : members) {
+    if (m != self && m.starts_with(options_.name + "=")) {
+      return StartError("cluster " + answer.cluster_id() + " already has a member named " +
+                        options_.name + " at " + m.substr(options_.name.size() + 1) +
+                        "; this node at " + peer_address() +
+                        " cannot also be it: every member needs its own --node-id (or start " +
+                        options_.name + " on its recorded address)");
+    }
+  }
   if (std::find(members.begin(), members.end(), self) == members.end()) {
     std::string listed;
     for (const std::string& m : members) listed += (listed.empty() ? "" : ",") + m;
@@ -286,18 +436,24 @@ Status NodeServer::StartRaft(Membership members) {
       members_, cq_.get());
   NodeLoop* loop = loop_.get();
   transport_ = std::make_unique<PeerTransport>(
-      members_, PeerTransportOptions{}, cq_.get(),
+      members_, PeerTransportOptions{.credentials = peer_credentials_}, cq_.get(),
       [loop](NodeId p) { (void)loop->Post([p](Replica& r) { r.ReportUnreachable(p); }); });
   loop_->on_fatal = [this](const Status& s) {
     if (on_fatal) on_fatal(s);
   };
   auto replica = std::make_unique<Replica>(config, options_.snapshots, *wal_, *transport_,
                                            std::make_unique<SplitMix64>(std::random_device{}()));
+  if (!replica->recovery_status().ok()) {
+    return Status::Error(replica->recovery_status().code(),
+                         "the snapshot in " + data_dir_->wal_dir() +
+                             " does not restore: " + replica->recovery_status().message());
+  }
   StopStartupPoller();  // the loop polls the queue from now on
   loop_->Start(std::move(wal_), std::move(replica));
   peer_service_.Attach(&members_, loop);
   kv_service_.Attach(&members_, loop, &rejected_);
   health_service_.SetServing(true);
+  peer_health_service_.SetServing(true);
   std::string names;
   for (const Member& m : members_.members()) names += " " + m.name + "=" + m.address;
   spdlog::info("raft started in cluster {}; members:{}", members_.cluster_id(), names);
@@ -315,9 +471,17 @@ void NodeServer::Shutdown() {
   if (kv_service_.in_flight() > 0) {
     spdlog::warn("{} calls still in flight after the drain timeout", kv_service_.in_flight());
   }
+  // Calls still waiting are cut off, each with UNAVAILABLE ("shutting
+  // down"): forwarded ones now, those waiting on the loop as it drops them.
+  kv_service_.AbandonForwards();
   if (loop_) loop_->Stop();
   StopStartupPoller();
+  StopPeerServing();
+  // Those answers go out while the server shuts down, which needs the queue
+  // polled; calls still unanswered at its deadline are cancelled.
+  if (cq_) StartStartupPoller();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  StopStartupPoller();
   if (transport_) transport_->Stop();
   // Nothing polls the queue any more: release every call still in it.
   if (cq_) DrainCompletionQueue(*cq_);

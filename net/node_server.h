@@ -10,21 +10,33 @@
 // cq_tag.h); until then a start-up poller thread answers them (Hello to
 // starting peers, "starting" to clients).
 //
+// With a peer_port, the peer service (and a health service) is served by a
+// second gRPC server on that port instead, with its own completion queue and
+// its own polling thread, so the client port can be exposed without the
+// peer service; the client server then does not serve RaftPeer. Received
+// batches reach the loop through NodeLoop::PostPeerMessages; sending
+// (PeerTransport) stays on the loop's queue. Each port may use TLS (tls.h).
+//
 // Start() does everything that can fail on bad input (data directory,
 // WAL recovery, binding the port) before returning, so a start-up error is
-// reported once, clearly, and the process exits non-zero. If the peers'
+// reported once, clearly, and the process exits non-zero; a failed start
+// removes what it created on disk (start_undo.h). If the peers'
 // names are not yet known (first start with bare --peers addresses), a
 // background thread asks each peer's Hello until all have answered, records
 // the members in the data directory and then starts Raft.
 //
-// Shutdown(): stop taking calls, let in-flight ones finish (bounded), stop
-// the loop (which syncs the log), stop the gRPC server and the senders,
-// then drain the completion queue.
+// Shutdown(): stop taking calls, let in-flight ones finish (bounded), answer
+// the rest UNAVAILABLE ("shutting down"), stop the loop (which syncs the
+// log), stop the gRPC servers (polling the queue meanwhile, so those answers
+// go out) and the senders, then drain the completion queues.
 //
 // Threading: Start and Shutdown from the main thread; on_fatal may run on
 // the loop thread.
 #pragma once
 
+#include <grpcpp/alarm.h>
+
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -41,6 +53,8 @@
 #include "net/node_loop.h"
 #include "net/peer_service.h"
 #include "net/peer_transport.h"
+#include "net/start_undo.h"
+#include "net/tls.h"
 
 namespace raft::net {
 
@@ -48,7 +62,13 @@ struct NodeServerOptions {
   std::string name;
   std::string listen_host = "0.0.0.0";
   std::string advertise_host = "localhost";
-  int port = 50051;
+  int port = 50051;   // clients, and peers too without a peer_port
+  int peer_port = 0;  // 0: none (peers use port)
+  // TLS (tls.h), read from the flags' files; nullopt: plaintext. peer_tls
+  // only with a peer_port.
+  std::optional<TlsPem> client_tls;
+  bool client_cert_auth = false;
+  std::optional<TlsPem> peer_tls;
   std::vector<PeerSpec> peers;
   std::string data_dir;
   std::chrono::milliseconds heartbeat_interval{100};
@@ -65,18 +85,27 @@ class NodeServer {
 
   Status Start();
   void Shutdown();
-  std::string address() const;
+  // host:port where clients reach this node, and where peers do.
+  std::string client_address() const;
+  std::string peer_address() const;
 
   // A failed write or sync: the node has stopped serving; exit non-zero.
   std::function<void(const Status&)> on_fatal;
 
  private:
+  // Start's steps; if one fails, Start removes what they created.
+  Status StartNode();
+  void UndoFailedStart(StartUndo& undo);
   Status StartServing();
+  // The second server on peer_port, when there is one, and its poller.
+  Status StartPeerServing();
+  void StopPeerServing();
   // Polls the queue on its own thread until Raft's loop takes it over.
   void StartStartupPoller();
   void StopStartupPoller();
   void Bootstrap(std::vector<Member> known);
-  std::optional<HelloResponse> AskHello(const PeerSpec& peer);
+  // The peer's answer, or nullopt with why the call failed.
+  std::optional<HelloResponse> AskHello(const PeerSpec& peer, std::string* why);
   // Refuses a peer that has our name, is not the one --peers names, or
   // belongs to an established cluster that does not list this node.
   Status CheckHelloAnswer(const PeerSpec& peer, const HelloResponse& answer) const;
@@ -93,6 +122,21 @@ class NodeServer {
   HealthService health_service_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
+  // How this node dials its peers (Hello, PeerTransport).
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials_;
+
+  // The peer server, with a peer_port.
+  struct WakeTag final : CqTag {
+    void OnEvent(bool) override {}
+    void Discard() override {}
+  };
+  HealthService peer_health_service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> peer_cq_;  // outlives peer_server_
+  std::unique_ptr<grpc::Server> peer_server_;
+  std::thread peer_poller_;
+  std::atomic<bool> peer_poller_stop_{false};
+  grpc::Alarm peer_poller_wake_;  // set on peer_cq_ to end the poller's wait
+  WakeTag peer_poller_wake_tag_;
   std::thread startup_poller_;
   std::atomic<bool> startup_poller_stop_{false};
   std::thread bootstrap_;

@@ -82,6 +82,7 @@ void PeerService::Listen(grpc::ServerCompletionQueue* cq) {
     HelloResponse& resp = call->response();
     resp.set_node_id(self_name_);
     resp.set_address(self_address_);
+    resp.set_client_address(self_client_address_);
     {
       std::lock_guard lk(hello_mu_);
       resp.set_cluster_id(hello_.cluster_id);

@@ -13,8 +13,10 @@
 // is then checked against Raft's state on the loop (core/message_validator.h).
 //
 // Threading: Listen/Attach/SetHello from the start-up thread; everything
-// else runs on the thread polling the node's completion queue (see
-// cq_tag.h); messages reach Raft only through the loop.
+// else runs on the thread polling the queue given to Listen (see cq_tag.h):
+// the node's loop, or the peer server's own poller with --peer-port.
+// Messages reach Raft only through NodeLoop::PostPeerMessages, which is
+// thread-safe; the rest it reads is atomic or under hello_mu_.
 #pragma once
 
 #include <atomic>
@@ -38,9 +40,13 @@ struct HelloInfo {
 
 class PeerService {
  public:
-  PeerService(std::string self_name, std::string self_address, RejectedInputs* rejected)
+  // self_address: where peers reach this node; self_client_address: where
+  // clients do (the same without a separate peer port).
+  PeerService(std::string self_name, std::string self_address, std::string self_client_address,
+              RejectedInputs* rejected)
       : self_name_(std::move(self_name)),
         self_address_(std::move(self_address)),
+        self_client_address_(std::move(self_client_address)),
         rejected_(rejected) {}
 
   grpc::Service* service() { return &service_; }
@@ -63,6 +69,7 @@ class PeerService {
 
   const std::string self_name_;
   const std::string self_address_;
+  const std::string self_client_address_;
   RejectedInputs* const rejected_;
   RaftPeer::AsyncService service_;
   std::mutex hello_mu_;

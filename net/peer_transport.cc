@@ -39,7 +39,7 @@ class PeerTransport::Sender final : public CqTag {
         options_(options),
         cq_(cq),
         owner_(owner),
-        stub_(RaftPeer::NewStub(Dial(peer.address))) {}
+        stub_(RaftPeer::NewStub(Dial(peer.address, options.credentials))) {}
 
   void Enqueue(Message m) {
     if (stopped_ || queue_.size() >= options_.queue_messages_max) return;  // dropped

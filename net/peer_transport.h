@@ -16,6 +16,7 @@
 #pragma once
 
 #include <grpcpp/alarm.h>
+#include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <deque>
@@ -33,6 +34,8 @@ namespace raft::net {
 struct PeerTransportOptions {
   size_t queue_messages_max = 4096;    // per peer, beyond which Send drops
   uint64_t batch_bytes_max = 4 << 20;  // payload bytes per PeerBatch write
+  // How peers are dialled (tls.h); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
 class PeerTransport final : public Transport {

@@ -31,7 +31,8 @@ class PendingCall {
   explicit PendingCall(Responder* responder) : responder_(responder) {}
   ~PendingCall() {
     Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "node stopped before the request finished; a write's outcome is unknown"));
+                        "node is shutting down before the request finished; a write's outcome "
+                        "is unknown; retry another node"));
   }
   PendingCall(const PendingCall&) = delete;
   PendingCall& operator=(const PendingCall&) = delete;

@@ -137,7 +137,9 @@ Status PosixFileSystem::CreateDir(const std::string& dir) {
   return Status::Ok();
 }
 
-PosixFileSystem::~PosixFileSystem() {
+PosixFileSystem::~PosixFileSystem() { WaitForSpare(); }
+
+void PosixFileSystem::WaitForSpare() {
   if (spare_) spare_->written.wait();
 }
 

@@ -31,6 +31,9 @@ class PosixFileSystem final : public FileSystem {
   PosixFileSystem() = default;
   ~PosixFileSystem() override;  // waits for a spare being written
   PosixFileSystem(const PosixFileSystem&) = delete;
+  // Returns once no spare is being written (a host about to remove the
+  // directory's files calls it, so none appears after).
+  void WaitForSpare();
   PosixFileSystem& operator=(const PosixFileSystem&) = delete;
 
   Status CreateDir(const std::string& dir) override;

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev libssl-dev openssl protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev librapidcheck-dev libspdlog-dev libcli11-dev
   libbenchmark-dev clang-format python3-grpcio python3-grpc-tools
   # scripts/fuzz.sh: clang 14 with libFuzzer and the sanitizer runtimes.

@@ -22,6 +22,7 @@ Status SimNode::Start() {
   replica_ =
       std::make_unique<Replica>(config_, options_.snapshots, *wal_, *this,
                                 random_.Stream("raft", config_.id.value * 1000 + incarnation_));
+  if (!replica_->recovery_status().ok()) return replica_->recovery_status();
   replica_->on_apply = [this](const Entry& e) {
     if (on_apply) on_apply(config_.id, e);
   };

@@ -34,8 +34,8 @@ class World {
  private:
   struct Client {
     uint64_t index = 0;
-    uint64_t session_id = 0;
-    uint64_t sequence = 0;
+    uint64_t session_id = 0;     // the client id its writes carry
+    uint64_t sequence = 0;       // of its current (or last) write
     std::optional<uint64_t> op;  // current operation id
     uint64_t attempt = 0;        // ignores replies to older attempts
     NodeId target;
@@ -77,7 +77,9 @@ class World {
   void StartOp(Client& c);
   void SendAttempt(Client& c);
   void HandleRequest(uint64_t client, uint64_t attempt, NodeId at, Operation op_copy,
-                     uint64_t sequence);
+                     uint64_t session_id, uint64_t sequence);
+  // A write the session rules refused (kv_state_machine.h).
+  void OnRefused(Client& c, kv::SessionVerdict verdict);
   void Respond(uint64_t client, uint64_t attempt, Reply reply);
   void OnReply(Client& c, uint64_t attempt, const Reply& reply);
   void OnTimeout(Client& c, uint64_t attempt);
@@ -94,6 +96,7 @@ class World {
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::vector<double> drift_;
   std::vector<Client> clients_;
+  uint64_t next_session_id_ = 1;
   History history_;
   InvariantChecker checker_;
   uint64_t trace_hash_ = 1469598103934665603ULL;
@@ -150,7 +153,7 @@ World::World(uint64_t seed, const SimOptions& options)
     drift_.push_back(1.0 + plan_.drift_max * (2 * UniformReal(*plan_rng) - 1));
   }
   for (uint64_t i = 0; i < options.clients; i++) {
-    clients_.push_back(Client{.index = i, .session_id = i + 1});
+    clients_.push_back(Client{.index = i, .session_id = next_session_id_++});
   }
 }
 
@@ -383,7 +386,9 @@ void World::StartOp(Client& c) {
   }
   op.invoke_us = events_.now();
   c.op = history_.Invoke(op).id;
-  c.sequence++;
+  // One sequence per write, as clients must: the state machine refuses a
+  // sequence above the log index its write lands at.
+  if (op.op != kv::Op::kGet) c.sequence++;
   Trace("invoke", c.index, *c.op, static_cast<uint64_t>(op.op));
   SendAttempt(c);
 }
@@ -394,16 +399,16 @@ void World::SendAttempt(Client& c) {
   const NodeId to = c.target;
   const Operation op = history_.at(*c.op);
   const uint64_t client = c.index;
-  const uint64_t sequence = c.sequence;
-  events_.After(network_->DrawDelay(), [this, client, attempt, to, op, sequence] {
-    HandleRequest(client, attempt, to, op, sequence);
+  const uint64_t session_id = c.session_id, sequence = c.sequence;
+  events_.After(network_->DrawDelay(), [this, client, attempt, to, op, session_id, sequence] {
+    HandleRequest(client, attempt, to, op, session_id, sequence);
   });
   events_.After(options_.request_timeout_us,
                 [this, client, attempt] { OnTimeout(clients_[client], attempt); });
 }
 
 void World::HandleRequest(uint64_t client, uint64_t attempt, NodeId at, Operation op,
-                          uint64_t sequence) {
+                          uint64_t session_id, uint64_t sequence) {
   if (!node(at).alive()) return;  // the request is lost; the client times out
   Trace("request", client, attempt, at.value);
   OnNode(at, [&](Replica& r) {
@@ -427,7 +432,7 @@ void World::HandleRequest(uint64_t client, uint64_t attempt, NodeId at, Operatio
       return;
     }
     kv::Command cmd{.op = op.op,
-                    .client_id = client + 1,
+                    .client_id = session_id,
                     .sequence = sequence,
                     .key = op.key,
                     .value = op.value,
@@ -451,7 +456,12 @@ void World::OnReply(Client& c, uint64_t attempt, const Reply& reply) {
   Trace("reply", c.index, attempt, reply.kind);
   switch (reply.kind) {
     case Reply::kOk:
-      Complete(c, Outcome::kOk, &reply.result);
+      if (reply.result.session == kv::SessionVerdict::kApplied ||
+          reply.result.session == kv::SessionVerdict::kDuplicate) {
+        Complete(c, Outcome::kOk, &reply.result);
+      } else {
+        OnRefused(c, reply.result.session);
+      }
       return;
     case Reply::kRedirect:
       c.target = reply.leader_hint.IsNone() ? RandomNode() : reply.leader_hint;
@@ -464,6 +474,24 @@ void World::OnReply(Client& c, uint64_t attempt, const Reply& reply) {
   events_.After(Between(*work_rng_, 1000, 20'000), [this, &c, next] {
     if (c.attempt == next && c.op) SendAttempt(c);
   });
+}
+
+void World::OnRefused(Client& c, kv::SessionVerdict verdict) {
+  Trace("refused", c.index, static_cast<uint64_t>(verdict));
+  if (verdict == kv::SessionVerdict::kStale || verdict == kv::SessionVerdict::kSequenceReused) {
+    // Each client sends one write at a time and resends it unchanged.
+    if (!failure_) {
+      failure_ = "client " + std::to_string(c.index) + " (session " + std::to_string(c.session_id) +
+                 ", sequence " + std::to_string(c.sequence) + ") was refused as " +
+                 kv::SessionVerdictName(verdict);
+    }
+    return;
+  }
+  // Expired, or ahead of the log: whether an earlier attempt took effect is
+  // unknown. Go on in a new session, with an id no client used.
+  c.session_id = next_session_id_++;
+  c.sequence = 0;
+  Complete(c, Outcome::kUnknown, nullptr);
 }
 
 void World::OnTimeout(Client& c, uint64_t attempt) {

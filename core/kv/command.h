@@ -35,4 +35,14 @@ struct Command {
 std::string Encode(const Command& c);
 Result<Command> Decode(const std::string& bytes);
 
+// A 64-bit digest of the command's canonical fields: the encoding's fields
+// in its order (version, op and flags in one word; client_id; sequence;
+// key, value, expected each as its length then its bytes, little-endian
+// words), mixed by fixed arithmetic, so it is the same on every machine and
+// compiler, unlike std::hash. Sessions keep it to tell a retry of a command
+// from a different command sent with the same (client_id, sequence). Not
+// cryptographic: a client can only collide its own commands. Never 0,
+// which sessions use for "digest unknown".
+uint64_t CommandDigest(const Command& c);
+
 }  // namespace raft::kv

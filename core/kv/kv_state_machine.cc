@@ -7,6 +7,21 @@
 #include "core/byte_codec.h"
 
 namespace raft::kv {
+namespace {
+
+// Snapshot image versions (see Serialize in the header).
+constexpr uint8_t kImageVersion = 3;
+constexpr uint8_t kImageVersionNoDigest = 2;
+
+// A command the session rules refused: nothing was executed.
+ApplyResult Refused(SessionVerdict verdict) {
+  ApplyResult r;
+  r.ok = false;
+  r.session = verdict;
+  return r;
+}
+
+}  // namespace
 
 ApplyResult KvStateMachine::Apply(Index index, const Command& c) {
   RAFT_ASSERT_MSG(index > applied_, "entries apply in increasing order");
@@ -14,20 +29,48 @@ ApplyResult KvStateMachine::Apply(Index index, const Command& c) {
   return c.client_id == 0 ? Execute(c) : ApplyInSession(index, c);
 }
 
+const char* SessionVerdictName(SessionVerdict v) {
+  switch (v) {
+    case SessionVerdict::kApplied:
+      return "applied";
+    case SessionVerdict::kDuplicate:
+      return "duplicate";
+    case SessionVerdict::kStale:
+      return "stale";
+    case SessionVerdict::kSequenceReused:
+      return "sequence-reused";
+    case SessionVerdict::kSessionExpired:
+      return "session-expired";
+    case SessionVerdict::kSequenceAhead:
+      return "sequence-ahead";
+  }
+  return "unknown";
+}
+
+Index KvStateMachine::sessions_expired_through() const {
+  if (sessions_.size() < sessions_max_) return Index{0};
+  RAFT_ASSERT(!sessions_by_use_.empty());
+  return sessions_by_use_.begin()->first.Prev();
+}
+
 ApplyResult KvStateMachine::ApplyInSession(Index index, const Command& c) {
-  auto [it, fresh] = sessions_.try_emplace(c.client_id);
-  Session& s = it->second;
-  if (!fresh && c.sequence <= s.sequence) {
-    ApplyResult r;
-    if (c.sequence == s.sequence) {
-      r = s.result;
-      r.first_applied = s.last_used;
-    }
-    r.session = c.sequence == s.sequence ? SessionVerdict::kDuplicate : SessionVerdict::kStale;
+  auto it = sessions_.find(c.client_id);
+  const bool fresh = it == sessions_.end();
+  if (!fresh && c.sequence <= it->second.sequence) return AnswerRetry(it->second, c);
+  if (fresh && c.sequence != 1 && c.sequence <= sessions_expired_through().value) {
+    ApplyResult r = Refused(SessionVerdict::kSessionExpired);
+    r.expired_through = sessions_expired_through();
     return r;
   }
-  if (!fresh) sessions_by_use_.erase(s.last_used);
+  if (c.sequence > index.value) return Refused(SessionVerdict::kSequenceAhead);
+  if (fresh) {
+    it = sessions_.try_emplace(c.client_id).first;
+  } else {
+    sessions_by_use_.erase(it->second.last_used);
+  }
+  Session& s = it->second;
   s.sequence = c.sequence;
+  s.digest = CommandDigest(c);
   s.result = Execute(c);
   // Only a compare-and-swap answers with the old value; keeping it for
   // other commands would hold up to a value's size per client for nothing.
@@ -35,13 +78,30 @@ ApplyResult KvStateMachine::ApplyInSession(Index index, const Command& c) {
   s.last_used = index;
   sessions_by_use_[index] = c.client_id;
   ApplyResult result = s.result;
-  while (sessions_.size() > sessions_max_) {
-    auto oldest = sessions_by_use_.begin();
-    sessions_.erase(oldest->second);
-    sessions_by_use_.erase(oldest);
-  }
+  while (sessions_.size() > sessions_max_) EvictLeastRecentlyUsed();
   RAFT_ASSERT(sessions_.size() == sessions_by_use_.size());
   return result;
+}
+
+ApplyResult KvStateMachine::AnswerRetry(const Session& s, const Command& c) {
+  RAFT_ASSERT(c.sequence <= s.sequence);
+  if (c.sequence < s.sequence) return Refused(SessionVerdict::kStale);
+  if (s.digest != 0 && s.digest != CommandDigest(c)) {
+    return Refused(SessionVerdict::kSequenceReused);
+  }
+  ApplyResult r = s.result;
+  r.session = SessionVerdict::kDuplicate;
+  r.first_applied = s.last_used;
+  return r;
+}
+
+void KvStateMachine::EvictLeastRecentlyUsed() {
+  RAFT_ASSERT(!sessions_by_use_.empty());
+  auto oldest = sessions_by_use_.begin();
+  const size_t erased = sessions_.erase(oldest->second);
+  RAFT_ASSERT(erased == 1);
+  sessions_by_use_.erase(oldest);
+  sessions_evicted_++;
 }
 
 ApplyResult KvStateMachine::Execute(const Command& c) {
@@ -93,7 +153,7 @@ uint64_t KvStateMachine::Digest() const {
 
 std::string KvStateMachine::Serialize() const {
   std::string out;
-  out.push_back(2);
+  out.push_back(static_cast<char>(kImageVersion));
   PutU64(out, applied_.value);
   PutU64(out, data_.size());
   std::vector<const std::pair<const std::string, std::string>*> sorted;
@@ -108,6 +168,7 @@ std::string KvStateMachine::Serialize() const {
   for (const auto& [client, s] : sessions_) {
     PutU64(out, client);
     PutU64(out, s.sequence);
+    PutU64(out, s.digest);
     out.push_back(static_cast<char>(s.result.ok ? 1 : 0));
     out.push_back(static_cast<char>(s.result.found ? 1 : 0));
     PutBytes(out, s.result.value);
@@ -123,7 +184,10 @@ Status KvStateMachine::Restore(const std::string& image) {
   ByteReader r(image);
   uint8_t version = 0;
   uint64_t applied = 0, pairs = 0, sessions = 0;
-  if (!r.U8(version) || version != 2 || !r.U64(applied) || !r.U64(pairs)) return bad();
+  if (!r.U8(version) || (version != kImageVersion && version != kImageVersionNoDigest) ||
+      !r.U64(applied) || !r.U64(pairs)) {
+    return bad();
+  }
   std::unordered_map<std::string, std::string> data;
   data.reserve(static_cast<size_t>(std::min<uint64_t>(pairs, image.size() / 8)));
   for (uint64_t i = 0; i < pairs; i++) {
@@ -138,8 +202,9 @@ Status KvStateMachine::Restore(const std::string& image) {
     uint64_t client = 0, last_used = 0;
     Session s;
     uint8_t ok = 0, found = 0;
-    if (!r.U64(client) || !r.U64(s.sequence) || !r.U8(ok) || !r.U8(found) ||
-        !r.Bytes(s.result.value) || !r.U64(last_used)) {
+    const bool has_digest = version != kImageVersionNoDigest;
+    if (!r.U64(client) || !r.U64(s.sequence) || (has_digest && !r.U64(s.digest)) || !r.U8(ok) ||
+        !r.U8(found) || !r.Bytes(s.result.value) || !r.U64(last_used)) {
       return bad();
     }
     s.result.ok = ok != 0;

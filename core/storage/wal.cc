@@ -140,6 +140,7 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
         if (!s.ok()) return s;
         recovery_.truncated_bytes = bytes.size() - offset;
         recovery_.truncated_segment = seg.name;
+        recovery_.truncated_offset = offset;
         break;
       }
       char buf[128];

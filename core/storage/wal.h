@@ -52,6 +52,7 @@ struct WalRecoveryInfo {
   size_t records = 0;
   uint64_t truncated_bytes = 0;  // torn tail removed from the last segment
   std::string truncated_segment;
+  uint64_t truncated_offset = 0;  // where the torn tail began in that segment
   Index snapshot_index;
 };
 

@@ -20,7 +20,10 @@ How it works:
     raft-server --node-id node1 --port P1 --peers localhost:P2,localhost:P3
                 --data-dir D1 --heartbeat-ms 50 --election-ms 500
                 --log-level info
-  with stdout and stderr appended to <dir>/node1.log.
+  with stdout and stderr appended to <dir>/node1.log. Cluster(peer_ports=True)
+  gives each node a second port (--peer-port) that --peers lists; a node's
+  extra_args are appended to its command line (TLS flags, for example);
+  Cluster(credentials=...) makes the harness's client channels TLS.
 - Every process the harness starts is recorded by pid and ended (SIGTERM,
   then SIGKILL after a grace period) by Cluster.close(), by an atexit hook,
   and by a SIGTERM/SIGHUP handler, even when a test fails.
@@ -115,7 +118,8 @@ service Health {
 """
 
 # The subset of grpc/reflection/v1alpha/reflection.proto needed to list
-# services (field numbers as upstream; v1 has the same messages).
+# services and fetch the files describing a symbol (field numbers as
+# upstream; v1 has the same messages).
 _REFLECTION_PROTO = """
 syntax = "proto3";
 package grpc.reflection.v1alpha;
@@ -127,6 +131,7 @@ message ServerReflectionRequest {
     string list_services = 7;
   }
 }
+message FileDescriptorResponse { repeated bytes file_descriptor_proto = 1; }
 message ServiceResponse { string name = 1; }
 message ListServiceResponse { repeated ServiceResponse service = 1; }
 message ErrorResponse { int32 error_code = 1; string error_message = 2; }
@@ -134,6 +139,7 @@ message ServerReflectionResponse {
   string valid_host = 1;
   ServerReflectionRequest original_request = 2;
   oneof message_response {
+    FileDescriptorResponse file_descriptor_response = 4;
     ListServiceResponse list_services_response = 6;
     ErrorResponse error_response = 7;
   }
@@ -208,6 +214,14 @@ def free_ports(count, host="127.0.0.1"):
 
 def free_port(host="127.0.0.1"):
     return free_ports(1, host)[0]
+
+
+def open_channel(port, credentials=None):
+    """A channel to 127.0.0.1:port, TLS when credentials are given."""
+    target = "127.0.0.1:%d" % port
+    if credentials is None:
+        return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+    return grpc.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
 
 
 _live_procs = {}  # pid -> Popen, every process started and not yet reaped
@@ -362,12 +376,15 @@ def is_leader_role(role):
 class Node:
     """One raft-server process slot: name, port, data dir, log, process."""
 
-    def __init__(self, name, port, data_dir, log_path):
+    def __init__(self, name, port, data_dir, log_path, peer_port=None):
         self.name = name
         self.port = port
+        self.peer_port = peer_port  # None: peers use port
         self.data_dir = data_dir
         self.log_path = log_path
-        self.peer_ports = []
+        self.peer_ports = []  # the other nodes' ports that peers dial
+        self.extra_peers = []  # addresses outside this Cluster, listed first in --peers
+        self.extra_args = []  # appended to the command line
         self.proc = None
         self.starts = 0
 
@@ -401,26 +418,30 @@ def describe_exit(code):
 class Cluster:
     """A set of raft-server processes on free loopback ports.
 
-    Nodes are named node1..nodeN; those names are the node ids. Each node
-    keeps its port, data directory and log across restarts.
+    Nodes are named node1..nodeN (or `names`); those names are the node ids.
+    Each node keeps its port, data directory and log across restarts.
     """
 
-    def __init__(self, size=3, binary=None, log_level="info"):
+    def __init__(self, size=3, binary=None, log_level="info", names=None, peer_ports=False,
+                 credentials=None):
         self.binary = binary or server_binary()
         if not os.access(self.binary, os.X_OK):
             raise AssertionError(
                 "raft-server binary not found or not executable at %s (build the raft-server "
                 "target or set RAFT_SERVER)" % self.binary)
         self.log_level = log_level
+        self.credentials = credentials  # for the harness's client channels
         self.base_dir = make_temp_dir("raft-cluster-")
-        ports = free_ports(size)
+        ports = free_ports(size * 2 if peer_ports else size)
         self.nodes = {}
-        for i, port in enumerate(ports, start=1):
-            name = "node%d" % i
+        names = list(names) if names else ["node%d" % i for i in range(1, size + 1)]
+        for i, (name, port) in enumerate(zip(names, ports[:size]), start=1):
             self.nodes[name] = Node(name, port, os.path.join(self.base_dir, name),
-                                    os.path.join(self.base_dir, name + ".log"))
+                                    os.path.join(self.base_dir, name + ".log"),
+                                    peer_port=ports[size + i - 1] if peer_ports else None)
+        dialled = [n.peer_port or n.port for n in self.nodes.values()]
         for node in self.nodes.values():
-            node.peer_ports = [p for p in ports if p != node.port]
+            node.peer_ports = [p for p in dialled if p != (node.peer_port or node.port)]
         self._channels = {}
         self.client_id = random.getrandbits(62) + 1
         self._sequence = 0
@@ -438,10 +459,14 @@ class Cluster:
     def args(self, name, node_id=None, extra=()):
         """The exact command line of a node (node_id overrides --node-id)."""
         node = self.nodes[name]
-        return [self.binary, "--node-id", node_id or name, "--port", str(node.port),
-                "--peers", ",".join("localhost:%d" % p for p in node.peer_ports),
-                "--data-dir", node.data_dir, "--heartbeat-ms", str(HEARTBEAT_MS),
-                "--election-ms", str(ELECTION_MS), "--log-level", self.log_level] + list(extra)
+        peer_port = ["--peer-port", str(node.peer_port)] if node.peer_port else []
+        return ([self.binary, "--node-id", node_id or name, "--port", str(node.port)] +
+                peer_port +
+                ["--peers", ",".join(node.extra_peers +
+                                     ["localhost:%d" % p for p in node.peer_ports]),
+                 "--data-dir", node.data_dir, "--heartbeat-ms", str(HEARTBEAT_MS),
+                 "--election-ms", str(ELECTION_MS), "--log-level", self.log_level] +
+                list(node.extra_args) + list(extra))
 
     def start(self, name):
         node = self.nodes[name]
@@ -555,8 +580,7 @@ class Cluster:
     def channel(self, name):
         ch = self._channels.get(name)
         if ch is None:
-            ch = grpc.insecure_channel("127.0.0.1:%d" % self.nodes[name].port,
-                                       options=CHANNEL_OPTIONS)
+            ch = open_channel(self.nodes[name].port, self.credentials)
             self._channels[name] = ch
         return ch
 
@@ -635,6 +659,24 @@ class Cluster:
                           for svc in r.list_services_response.service)
         raise AssertionError("server reflection on %s: neither grpc.reflection.v1alpha nor v1 is "
                              "served (%s)" % (name, rpc_error_text(last)))
+
+    def describe_symbol(self, name, symbol, timeout_s=RPC_TIMEOUT_S):
+        """{file name: FileDescriptorProto} that server reflection (v1alpha)
+        returns for `symbol`, as grpcurl asks for it."""
+        from google.protobuf import descriptor_pb2
+        s = stubs().reflection
+        call = self.channel(name).stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=s.ServerReflectionRequest.SerializeToString,
+            response_deserializer=s.ServerReflectionResponse.FromString)
+        responses = list(call(iter([s.ServerReflectionRequest(file_containing_symbol=symbol)]),
+                              timeout=timeout_s, wait_for_ready=True))
+        files = {}
+        for r in responses:
+            for raw in r.file_descriptor_response.file_descriptor_proto:
+                fd = descriptor_pb2.FileDescriptorProto.FromString(raw)
+                files[fd.name] = fd
+        return files
 
     def call_with_retry(self, fn, timeout_s, what):
         """Calls fn(attempt_timeout_s) until it does not fail transiently."""

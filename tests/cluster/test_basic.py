@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """One healthy 3-node cluster, shared by every test here: election and
 membership, reads and writes through any node, Delete and CompareAndSwap,
-the README's grpcurl calls, input validation, health and reflection, and
-exactly-once retries with a client session.
+the README's grpcurl calls, input validation (sizes, invalid UTF-8 and
+unparsable bytes answered INVALID_ARGUMENT without a log line each), health
+and reflection, and exactly-once retries with a client session.
 
 Run: /usr/bin/python3 tests/cluster/test_basic.py [-k pattern]
 """
@@ -21,6 +22,20 @@ from cluster import NotYet, is_leader_role, wait_until  # noqa: E402
 MAX_KEY_BYTES = 65536
 MAX_VALUE_BYTES = 1048576
 PROGRESS_STATES = ("probe", "replicate", "snapshot")
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def wire(field, data):
+    """One length-delimited protobuf field (a string, bytes or message)."""
+    return varint(field << 3 | 2) + varint(len(data)) + data
 
 
 class BasicClusterTest(cluster.ClusterTestCase):
@@ -243,6 +258,81 @@ class BasicClusterTest(cluster.ClusterTestCase):
             got = c.get_retry(name, "basic/after-limits")
             self.assertEqual(got.value, name, "read back on %s after rejected requests" % name)
 
+    # Hand-made request bytes: what a generated client cannot send.
+    def raw_call(self, name, method, payload):
+        call = self.c.channel(name).unary_unary("/raft.KeyValueService/" + method,
+                                                request_serializer=None,
+                                                response_deserializer=None)
+        return call(payload, timeout=cluster.RPC_TIMEOUT_S, wait_for_ready=True)
+
+    def test_invalid_utf8_is_invalid_argument_naming_the_field(self):
+        c = self.c
+        leader, followers = self.leader_and_followers()
+        bad, good = b"ab\xffcd", "basic/utf8".encode()
+        # (method, request bytes, the field the message must name)
+        cases = [
+            ("Put", wire(1, bad) + wire(2, b"v"), "key"),
+            ("Put", wire(1, good) + wire(2, b"\xc0\xaf"), "value"),  # overlong "/"
+            ("Get", wire(1, bad), "key"),
+            ("Delete", wire(1, b"\xed\xa0\x80"), "key"),  # a UTF-16 surrogate
+            ("CompareAndSwap", wire(1, good) + wire(2, bad) + wire(4, b"v"), "expected_value"),
+            ("CompareAndSwap", wire(1, good) + wire(4, b"v\xf4\x90\x80\x80"), "value"),
+        ]
+        for name in (leader, followers[0]):
+            for method, payload, field in cases:
+                what = "%s with invalid UTF-8 in %s on %s" % (method, field, name)
+                e = self.assertRpcCode(grpc.StatusCode.INVALID_ARGUMENT,
+                                       lambda: self.raw_call(name, method, payload), what)
+                self.assertRegex(e.details(), r"^%s is not valid UTF-8" % field, what)
+        self.assertFalse(c.get_retry(leader, "basic/utf8").found,
+                         "a refused Put must not be applied")
+        # Valid UTF-8 of every length goes through, by stub and by hand.
+        key, value = "basic/utf8-ключ-\u00fc-\u20ac", "\U0001f600 \u00e9t\u00e9"
+        c.put_retry(followers[1], key, value)
+        self.assertEqual(c.get_retry(leader, key).value, value)
+        reply = cluster.stubs().pb.GetResponse.FromString(
+            self.raw_call(followers[0], "Get", wire(1, key.encode())))
+        self.assertEqual((reply.found, reply.value), (True, value), "raw Get via a follower")
+
+    def test_unparsable_request_is_invalid_argument(self):
+        c = self.c
+        leader, followers = self.leader_and_followers()
+        garbage = [b"\xff\xff\xff\xff", b"\x0a\x05ab", b"\x0a"]  # bad tag; truncated fields
+        for name in (leader, followers[0]):
+            for method in ("Put", "Get", "Delete", "CompareAndSwap", "GetClusterStatus"):
+                for payload in garbage:
+                    what = "%s with request bytes %r on %s" % (method, payload, name)
+                    e = self.assertRpcCode(grpc.StatusCode.INVALID_ARGUMENT,
+                                           lambda: self.raw_call(name, method, payload), what)
+                    self.assertEqual(e.details(), "request does not parse as raft.%sRequest" %
+                                     method, what)
+
+    def test_bad_requests_do_not_log_a_line_each(self):
+        c = self.c
+        leader = c.wait_for_leader()
+        log_path = c.node(leader).log_path
+        c.put_retry(leader, "basic/before-flood", "x")  # the log settles
+        with open(log_path, "rb") as f:
+            before = f.read().count(b"\n")
+        for i in range(200):
+            payload = wire(1, b"\xfe%d" % i) if i % 2 else b"\xff\xff\xff"
+            method = ("Put", "Get", "Delete", "CompareAndSwap")[i % 4]
+            self.assertRpcCode(grpc.StatusCode.INVALID_ARGUMENT,
+                               lambda: self.raw_call(leader, method, payload), "bad request %d" % i)
+        # A service the node does not parse itself: libprotobuf complains
+        # about each request, and the node's log takes a line per 10 s.
+        check = c.channel(leader).unary_unary("/grpc.health.v1.Health/Check",
+                                              request_serializer=None,
+                                              response_deserializer=None)
+        for i in range(100):
+            with self.assertRaises(grpc.RpcError, msg="Health/Check with invalid UTF-8"):
+                check(wire(1, b"svc\xff%d" % i), timeout=cluster.RPC_TIMEOUT_S)
+        c.put_retry(leader, "basic/after-flood", "x")
+        with open(log_path, "rb") as f:
+            grown = f.read().count(b"\n") - before
+        self.assertLessEqual(grown, 5, "%s's log grew by %d lines for 300 bad requests" %
+                             (leader, grown))
+
     def test_unknown_method_and_service_are_unimplemented(self):
         c = self.c
         for name in c.names:
@@ -280,6 +370,28 @@ class BasicClusterTest(cluster.ClusterTestCase):
             for expected in ("raft.KeyValueService", "grpc.health.v1.Health"):
                 self.assertIn(expected, services, "server reflection on %s" % name)
 
+    def test_reflection_describes_the_requests_as_raft_proto_does(self):
+        # grpcurl encodes JSON by what reflection says: the requests must be
+        # raft.proto's, with string keys and values (the node reads them as
+        # bytes internally; clients never see that).
+        from google.protobuf import descriptor_pb2
+        string = descriptor_pb2.FieldDescriptorProto.TYPE_STRING
+        c = self.c
+        files = c.describe_symbol(c.names[0], "raft.KeyValueService")
+        self.assertIn("raft.proto", files, "reflection returned %s" % sorted(files))
+        raft_proto = files["raft.proto"]
+        service = next(sv for sv in raft_proto.service if sv.name == "KeyValueService")
+        inputs = {m.name: m.input_type for m in service.method}
+        self.assertEqual(inputs["Put"], ".raft.PutRequest")
+        self.assertEqual(inputs["CompareAndSwap"], ".raft.CompareAndSwapRequest")
+        messages = {m.name: {f.name: f.type for f in m.field} for m in raft_proto.message_type}
+        for message, field in (("PutRequest", "key"), ("PutRequest", "value"),
+                               ("GetRequest", "key"), ("DeleteRequest", "key"),
+                               ("CompareAndSwapRequest", "expected_value"),
+                               ("GetResponse", "value")):
+            self.assertEqual(messages[message][field], string,
+                             "raft.%s.%s over reflection" % (message, field))
+
     # 8. A retried write with the same session is applied once.
     def test_session_retry_is_applied_once(self):
         c = self.c
@@ -306,6 +418,35 @@ class BasicClusterTest(cluster.ClusterTestCase):
         got = c.get_retry(followers[0], key)
         self.assertEqual((got.found, got.value), (True, "d"),
                          "retried Delete (client %d, seq 3) was applied again" % cid)
+
+    def test_session_sequence_reused_for_another_command_is_refused(self):
+        c = self.c
+        leader, followers = self.leader_and_followers()
+        cid = random.getrandbits(62) + 1
+        key = "basic/session-reuse-%d" % cid
+        c.put(followers[0], key, "a", session=(cid, 1))
+        for name in (leader, followers[1]):
+            e = self.assertRpcCode(grpc.StatusCode.FAILED_PRECONDITION,
+                                   lambda: c.delete(name, key, session=(cid, 1)),
+                                   "Delete reusing the (client, sequence) of a Put, via " + name)
+            self.assertIn("already used for a different command", e.details())
+        for name in c.names:
+            got = c.get_retry(name, key)
+            self.assertEqual((got.found, got.value), (True, "a"),
+                             "on %s: the refused Delete must leave the key" % name)
+        retry = c.put(leader, key, "a", session=(cid, 1))
+        self.assertGreater(retry.index, 0, "the same Put retried is still answered")
+
+    def test_session_sequence_ahead_of_the_log_is_refused(self):
+        c = self.c
+        leader, _ = self.leader_and_followers()
+        cid = random.getrandbits(62) + 1
+        key = "basic/session-ahead-%d" % cid
+        e = self.assertRpcCode(grpc.StatusCode.FAILED_PRECONDITION,
+                               lambda: c.put(leader, key, "a", session=(cid, 1 << 60)),
+                               "Put with a sequence far above the log index")
+        self.assertIn("above the log index", e.details())
+        self.assertFalse(c.get_retry(leader, key).found, "the refused Put was not applied")
 
 
 if __name__ == "__main__":

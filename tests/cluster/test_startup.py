@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Start-up failures: a port already in use, an unwritable data directory
 and a data directory created by another node id make raft-server exit 1 with
-a message on stderr naming the cause; malformed flags exit 2. A node whose
+a message on stderr naming the cause (for a port in use, exactly one line)
+and leave no files behind that the failed start created; malformed flags
+exit 2. A node whose
 peers are not up yet answers ("starting", not serving) until they are, and
 stops promptly meanwhile.
 
@@ -20,6 +22,18 @@ import cluster  # noqa: E402
 import grpc  # noqa: E402
 
 EXIT_TIMEOUT_S = 10.0
+
+
+def tree(root):
+    """{relative path: size or "dir"} of everything under root."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            out[os.path.relpath(os.path.join(dirpath, d), root)] = "dir"
+        for f in filenames:
+            path = os.path.join(dirpath, f)
+            out[os.path.relpath(path, root)] = os.path.getsize(path)
+    return out
 
 
 class StartupTest(cluster.ClusterTestCase):
@@ -63,10 +77,58 @@ class StartupTest(cluster.ClusterTestCase):
         holder.bind(("0.0.0.0", 0))
         holder.listen(1)
         port = holder.getsockname()[1]
-        run = self.run_server(self.server_args(port, os.path.join(self.dir, "data")))
+        data_dir = os.path.join(self.dir, "data", "node1")
+        run = self.run_server(self.server_args(port, data_dir))
         what = "port %d held by another socket" % port
         self.assert_startup_failure(run, r"in use|eaddrinuse|bind|listen", what)
         self.assertIn(str(port), run.stderr, "%s: the message should name the port" % what)
+        # One clear line, not gRPC's error dump.
+        self.assertRegex(run.stderr, r"\Araft-server: cannot start: cannot listen on "
+                         r"0\.0\.0\.0:%d: address already in use\n\Z" % port,
+                         "%s: stderr should be exactly one line\n%s" % (what, run.describe()))
+        # The failed start removed the data directory it created (lock, node
+        # id, a preallocated WAL segment and its spare), and its new parent.
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "data")),
+                         "%s: the failed start left %s behind: %s" %
+                         (what, data_dir, sorted(tree(os.path.join(self.dir, "data")))))
+
+    def test_failed_start_leaves_an_existing_data_dir_as_it_was(self):
+        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(holder.close)
+        holder.bind(("0.0.0.0", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        # An empty directory made for the node, and one holding a file.
+        empty = os.path.join(self.dir, "empty")
+        os.mkdir(empty)
+        occupied = os.path.join(self.dir, "occupied")
+        os.makedirs(os.path.join(occupied, "notes"))
+        with open(os.path.join(occupied, "notes", "keep.txt"), "w") as f:
+            f.write("the user's\n")
+        for data_dir in (empty, occupied):
+            before = tree(data_dir)
+            run = self.run_server(self.server_args(port, data_dir))
+            self.assert_startup_failure(run, r"address already in use", "port %d in use" % port)
+            self.assertEqual(tree(data_dir), before,
+                             "a failed start on the existing %s should leave it as it was" %
+                             data_dir)
+        # A node that did start keeps its files when a later start fails.
+        c = self.new_cluster()
+        c.put_retry("node1", "startup/kept", "yes")
+        c.stop("node1")
+        data_dir = c.node("node1").data_dir
+        before = tree(data_dir)
+        squatter = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("0.0.0.0", c.node("node1").port))
+        squatter.listen(1)
+        run = self.run_server(c.args("node1"))
+        squatter.close()
+        self.assert_startup_failure(run, r"address already in use", "node1 restarted while "
+                                    "another socket holds its port")
+        self.assertEqual(tree(data_dir), before, "node1's data directory after a failed restart")
+        c.restart("node1")
+        self.assertEqual(c.get_retry("node1", "startup/kept").value, "yes")
 
     def test_data_dir_under_a_regular_file_exits_1(self):
         blocker = os.path.join(self.dir, "a-regular-file")

@@ -275,6 +275,18 @@ TEST(Replica, SnapshotsOnceAppliedBytesPassTheLimit) {
   EXPECT_EQ(restored.Digest(), r.state_machine().Digest());
 }
 
+// One replica of a three-voter cluster over `log`, its messages queued.
+struct LoneReplica {
+  LoneReplica(uint64_t id, DurableLog& log)
+      : replica(Config{.id = NodeId{id}, .voters = {NodeId{1}, NodeId{2}, NodeId{3}}},
+                SnapshotPolicy{}, log, transport, std::make_unique<SplitMix64>(id)) {
+    transport.queue = &queue;
+  }
+  std::deque<Message> queue;
+  QueueTransport transport;
+  Replica replica;
+};
+
 // A log written before commands were checked at the edge may hold one that
 // does not decode. Every replica skips it the same way instead of aborting
 // at every restart.
@@ -284,13 +296,8 @@ TEST(Replica, CommittedEntryThatDoesNotDecodeIsAppliedAsANoop) {
       Entry{Term{1}, Index{1}, EntryType::kNormal, "\x01garbage"},
       Entry{Term{1}, Index{2}, EntryType::kNormal, kv::Encode(Put("k", "v"))}};
   ASSERT_TRUE(log.Save(HardState{Term{1}, NodeId{1}, Index{2}}, entries, Snapshot{}, true).ok());
-  std::deque<Message> queue;
-  QueueTransport transport;
-  transport.queue = &queue;
-  Config c;
-  c.id = NodeId{1};
-  c.voters = {NodeId{1}, NodeId{2}, NodeId{3}};
-  Replica r(c, SnapshotPolicy{}, log, transport, std::make_unique<SplitMix64>(1));
+  LoneReplica lone(1, log);
+  Replica& r = lone.replica;
   ASSERT_TRUE(r.Drain().ok());
   EXPECT_EQ(r.state_machine().applied(), Index{2});
   EXPECT_EQ(r.state_machine().Get("k"), "v");
@@ -301,17 +308,12 @@ TEST(Replica, CommittedEntryThatDoesNotDecodeIsAppliedAsANoop) {
 // to exactly the index its metadata names.
 TEST(Replica, ReceivedSnapshotMustRestoreToItsOwnIndex) {
   MemoryDurableLog log;
-  std::deque<Message> queue;
-  QueueTransport transport;
-  transport.queue = &queue;
-  Config c;
-  c.id = NodeId{2};
-  c.voters = {NodeId{1}, NodeId{2}, NodeId{3}};
-  Replica r(c, SnapshotPolicy{}, log, transport, std::make_unique<SplitMix64>(2));
+  LoneReplica lone(2, log);
+  Replica& r = lone.replica;
   kv::KvStateMachine source;
   for (uint64_t i = 1; i <= 3; i++) (void)source.Apply(Index{i}, Put("k", std::to_string(i)));
   Message m{.type = MessageType::kSnapshot, .from = NodeId{1}, .to = NodeId{2}, .term = Term{1}};
-  m.snapshot.meta = SnapshotMeta{Index{5}, Term{1}, c.voters};
+  m.snapshot.meta = SnapshotMeta{Index{5}, Term{1}, {NodeId{1}, NodeId{2}, NodeId{3}}};
   m.snapshot.data = source.Serialize();  // restores to index 3, not 5
   m.snapshot_total_bytes = m.snapshot.data.size();
   EXPECT_EQ(r.Receive(m), InboundVerdict::kAccepted);
@@ -325,6 +327,23 @@ TEST(Replica, ReceivedSnapshotMustRestoreToItsOwnIndex) {
   ASSERT_TRUE(r.Drain().ok());
   EXPECT_EQ(r.state_machine().applied(), Index{3});
   EXPECT_EQ(r.state_machine().Get("k"), "3");
+}
+
+// A snapshot on disk is input like any other: one that does not restore
+// (or restores to another index) stops the replica with a reason instead
+// of aborting the process.
+TEST(Replica, SnapshotOnDiskThatDoesNotRestoreIsReportedNotFatal) {
+  for (const std::string& image : {std::string("garbage"), kv::KvStateMachine().Serialize()}) {
+    MemoryDurableLog log;
+    const std::vector<Entry> entries{Entry{Term{1}, Index{1}, EntryType::kNoop, ""},
+                                     Entry{Term{1}, Index{2}, EntryType::kNoop, ""}};
+    ASSERT_TRUE(log.Save(HardState{Term{1}, NodeId{1}, Index{2}}, entries, Snapshot{}, true).ok());
+    ASSERT_TRUE(
+        log.CreateSnapshot(Index{2}, {NodeId{1}, NodeId{2}, NodeId{3}}, image, Index{}).ok());
+    LoneReplica lone(1, log);
+    EXPECT_EQ(lone.replica.recovery_status().code(), StatusCode::kCorruption)
+        << lone.replica.recovery_status().message();
+  }
 }
 
 }  // namespace

@@ -60,6 +60,22 @@ TEST(Membership, MembersFileRoundTripsAndRejectsGarbage) {
   EXPECT_EQ(Membership::Parse("n1 nohostport\n", "n1").status().code(), StatusCode::kCorruption);
 }
 
+TEST(Membership, MembersFileKeepsClientAddressesThatDifferFromPeerAddresses) {
+  // With --peer-port a member has two addresses: the third column.
+  Result<Membership> m = Membership::Create(
+      {{"n1", "h:11", {}, "h:1"}, {"n2", "h:12", {}, "h:2"}, {"n3", "h:3", {}, ""}}, "n2");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m.value().Serialize(), "n1 h:11 h:1\nn2 h:12 h:2\nn3 h:3\n");
+  Result<Membership> back = Membership::Parse(m.value().Serialize(), "n2");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back.value().members(), m.value().members());
+  EXPECT_EQ(back.value().self().client_address, "h:2");
+  EXPECT_EQ(back.value().Find(NodeIdForName("n3"))->client_address, "h:3")
+      << "two columns: clients use the one address";
+  EXPECT_EQ(Membership::Parse("n1 h:1 h:2 extra\n", "n1").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(Membership::Parse("n1 h:1 noport\n", "n1").status().code(), StatusCode::kCorruption);
+}
+
 TEST(ClusterId, NewIdsAreSixteenHexDigitsAndDiffer) {
   const std::string a = NewClusterId();
   const std::string b = NewClusterId();

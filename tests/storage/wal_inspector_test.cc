@@ -279,6 +279,7 @@ TEST_F(WalInspectorTest, CutOffLastRecordIsATornTail) {
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(reopened->recovery().truncated_bytes, 5u);
   EXPECT_EQ(reopened->recovery().truncated_segment, last.name);
+  EXPECT_EQ(reopened->recovery().truncated_offset, offset);
 }
 
 TEST_F(WalInspectorTest, GarbledLastRecordOfTheLastSegmentIsATornTail) {
