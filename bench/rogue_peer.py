@@ -45,6 +45,7 @@ import grpc  # noqa: E402
 import rogue  # noqa: E402
 
 TICK_S = 0.05  # the forger sends one tick's share of the rate at a time
+PROGRESS_EVERY_S = 60.0  # one progress line a minute
 VIEW_REFRESH_S = 1.0
 CLIENT_DEADLINE_S = 2.0
 CHECK_IN_FLIGHT_MAX = 64
@@ -118,8 +119,15 @@ def forge(c, args, rng, client, report):
     view = None
     refreshed = 0.0
     per_tick = max(1, round(args.rate * TICK_S))
+    next_progress = time.monotonic() + PROGRESS_EVERY_S
     while time.monotonic() < end:
         tick = time.monotonic()
+        if tick >= next_progress:
+            print("bench-rogue: %.1f/%g min messages=%d writes_acked=%d ops_ok=%d/%d term=%s" %
+                  ((tick - report["started"]) / 60.0, args.minutes, report["messages"],
+                   len(client.acked_keys), client.ops_ok, client.ops, view.term if view else "?"),
+                  flush=True)
+            next_progress += PROGRESS_EVERY_S
         if tick - refreshed >= VIEW_REFRESH_S:
             sts = statuses(c)
             if len(sts) == len(c.names):

@@ -20,10 +20,12 @@
 // Start() does everything that can fail on bad input (data directory,
 // WAL recovery, binding the port) before returning, so a start-up error is
 // reported once, clearly, and the process exits non-zero; a failed start
-// removes what it created on disk (start_undo.h). If the peers'
-// names are not yet known (first start with bare --peers addresses), a
-// background thread asks each peer's Hello until all have answered, records
-// the members in the data directory and then starts Raft.
+// removes what it created on disk (start_undo.h). At a node's first start
+// (no members recorded yet), a background thread asks every peer's Hello,
+// round after round, until all have answered; it refuses peers that would
+// mix clusters or names (CheckHelloAnswer), agrees on the cluster id
+// (AgreeOnClusterId), records it and the members in the data directory and
+// then starts Raft.
 //
 // Shutdown(): stop taking calls, let in-flight ones finish (bounded), answer
 // the rest UNAVAILABLE ("shutting down"), stop the loop (which syncs the
