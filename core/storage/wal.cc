@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/message_validator.h"
 #include "core/storage/wal_record.h"
 
 namespace raft {
@@ -94,6 +95,7 @@ Status Wal::Recover() {
                   static_cast<unsigned long long>(base.value));
     return Corruption(options_.dir + ": " + buf);
   }
+  if (Status v = CheckRecovered(log); !v.ok()) return Corruption(options_.dir + ": " + v.message());
   cache_.Append(log);
   cache_.SetHardState(hard_state_);
 
@@ -197,6 +199,29 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
     recovery_.records++;
   }
   records_end = offset;
+  return Status::Ok();
+}
+
+// Checksums prove that records are what was written, not that a correct
+// program wrote them. Raft never writes a term or index near the top of its
+// range (kWireNumberMax, as on the wire), and a log's terms never decrease.
+Status Wal::CheckRecovered(const std::vector<Entry>& log) const {
+  if (hard_state_.term.value > kWireNumberMax || hard_state_.commit.value > kWireNumberMax) {
+    return Status::Error(StatusCode::kCorruption,
+                         "hard state term " + std::to_string(hard_state_.term.value) +
+                             " or commit " + std::to_string(hard_state_.commit.value) +
+                             " is out of range");
+  }
+  Term previous;
+  for (const Entry& e : log) {
+    if (e.term.value > kWireNumberMax || e.index.value > kWireNumberMax || e.term < previous) {
+      return Status::Error(StatusCode::kCorruption,
+                           "entry " + std::to_string(e.index.value) + " has term " +
+                               std::to_string(e.term.value) + " after term " +
+                               std::to_string(previous.value) + " (terms never decrease)");
+    }
+    previous = e.term;
+  }
   return Status::Ok();
 }
 

@@ -80,6 +80,8 @@ class Wal final : public DurableLog {
   };
   Wal(FileSystem& fs, WalOptions options);
   Status Recover();
+  // Refuses a recovered log that a correct node cannot have written.
+  Status CheckRecovered(const std::vector<Entry>& log) const;
   // Replays one segment into log (entries after base), tracking the newest
   // snapshot marker. Truncates a torn tail of the last segment. records_end:
   // the offset after its last valid record, where writing would resume.

@@ -195,6 +195,26 @@ TEST_F(WalRecoveryTest, CleanReopenReturnsExactlyWhatWasSaved) {
   EXPECT_EQ(wal_->storage().LastIndex(), Index{50});
 }
 
+// Records whose checksums are fine but whose contents no correct node
+// writes (a term near the top of its range, terms going down) are damage.
+TEST_F(WalRecoveryTest, ChecksummedButImpossibleContentsAreCorruption) {
+  Reopen();
+  SaveEach(1, 4, 2);
+  ASSERT_TRUE(
+      wal_->Save(HardState{Term{~uint64_t{0}}, NodeId{1}, Index{4}}, {}, Snapshot{}, true).ok());
+  Status s = ReopenExpectingFailure();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("out of range"), std::string::npos) << s.message();
+
+  options_.dir = root_ + "/another-wal";
+  Reopen();
+  SaveEach(1, 4, 2);
+  SaveBatch(5, 6, 1);  // appended at a lower term than the entries before
+  s = ReopenExpectingFailure();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("terms never decrease"), std::string::npos) << s.message();
+}
+
 TEST_F(WalRecoveryTest, EntryDataOfEveryByteValueSurvivesReopen) {
   Reopen();
   std::string data;
