@@ -5,24 +5,20 @@
 namespace raft::net {
 
 void RejectedInputs::Count(std::string_view reason, std::string_view detail) {
-  const Clock::time_point now = Clock::now();
-  uint64_t unreported = 0;
+  LogLimiter* limiter = nullptr;
   {
     std::lock_guard lk(mu_);
     auto it = reasons_.find(reason);
-    if (it == reasons_.end()) it = reasons_.emplace(std::string(reason), Reason{}).first;
-    Reason& r = it->second;
-    r.count++;
-    if (r.count > 1 && now - r.logged_at < log_interval_) return;
-    unreported = r.count - r.count_logged - 1;
-    r.count_logged = r.count;
-    r.logged_at = now;
+    if (it == reasons_.end()) it = reasons_.try_emplace(std::string(reason), log_interval_).first;
+    it->second.count++;
+    limiter = &it->second.limiter;  // entries are never erased
   }
-  if (unreported == 0) {
+  uint64_t held_back = 0;
+  if (!limiter->Allow(LogLimiter::Clock::now(), &held_back)) return;
+  if (held_back == 0) {
     spdlog::warn("refused ({}): {}", reason, detail);
   } else {
-    spdlog::warn("refused ({}): {} (and {} more since the last report)", reason, detail,
-                 unreported);
+    spdlog::warn("refused ({}): {} (and {} more since the last report)", reason, detail, held_back);
   }
 }
 

@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "net/log_limiter.h"
+
 namespace raft::net {
 
 class RejectedInputs {
@@ -31,11 +33,10 @@ class RejectedInputs {
   uint64_t Total() const;
 
  private:
-  using Clock = std::chrono::steady_clock;
   struct Reason {
+    explicit Reason(std::chrono::milliseconds log_interval) : limiter(log_interval) {}
     uint64_t count = 0;
-    uint64_t count_logged = 0;  // count when the last line was written
-    Clock::time_point logged_at;
+    LogLimiter limiter;
   };
   const std::chrono::milliseconds log_interval_;
   mutable std::mutex mu_;
