@@ -47,8 +47,20 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir, const std
                                ", not " + node +
                                " (use that node's --node-id or another --data-dir)");
     }
-  } else if (Status s = WriteFileAtomically(d->fs_, dir, "node_id", node + "\n"); !s.ok()) {
-    return s;
+  } else {
+    // node_id is written first at a first start, so a directory that holds
+    // anything else without it was damaged: adopting it would let any node
+    // take another's log.
+    for (const char* other : {"members", "cluster_id", "wal"}) {
+      if (d->fs_.Exists(JoinPath(dir, other))) {
+        return Status::Error(StatusCode::kCorruption,
+                             "data directory " + dir + " holds " + other +
+                                 " but no node_id file: " +
+                                 "it is damaged or was not made by raft-server; restore its " +
+                                 "node_id (one line, the node's name) or use another --data-dir");
+      }
+    }
+    if (Status s = WriteFileAtomically(d->fs_, dir, "node_id", node + "\n"); !s.ok()) return s;
   }
   return d;
 }

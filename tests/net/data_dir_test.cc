@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "tests/support/temp_dir.h"
@@ -77,6 +78,32 @@ TEST_F(DataDirTest, ClusterIdIsAbsentUntilWrittenAndAGarbledOneIsCorruption) {
   ASSERT_FALSE(garbled.ok());
   EXPECT_EQ(garbled.status().code(), StatusCode::kCorruption);
   EXPECT_NE(garbled.status().message().find("cluster_id"), std::string::npos);
+}
+
+// node_id is the first file a start writes: a directory holding a log, the
+// members or the cluster id without it is damage, never adopted.
+TEST_F(DataDirTest, DirectoryWithALogButNoNodeIdIsRefused) {
+  for (const char* other : {"members", "cluster_id", "wal"}) {
+    const std::string dir = root_ + "/" + other + "-only";
+    {
+      Result<std::unique_ptr<DataDir>> d = DataDir::Open(dir, "node1");
+      ASSERT_TRUE(d.ok());
+      ASSERT_TRUE(d.value()->WriteMembers("node1 h:1\n").ok());
+      ASSERT_TRUE(d.value()->WriteClusterId("00c0ffee12345678").ok());
+      std::filesystem::create_directories(dir + "/wal");
+    }
+    for (const char* name : {"members", "cluster_id", "wal"}) {
+      if (std::string(name) != other) std::filesystem::remove_all(dir + "/" + name);
+    }
+    std::filesystem::remove(dir + "/node_id");
+    Result<std::unique_ptr<DataDir>> adopted = DataDir::Open(dir, "node2");
+    ASSERT_FALSE(adopted.ok()) << other;
+    EXPECT_EQ(adopted.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(adopted.status().message().find(std::string("holds ") + other + " but no node_id"),
+              std::string::npos)
+        << adopted.status().message();
+    EXPECT_FALSE(std::filesystem::exists(dir + "/node_id")) << "the directory was adopted";
+  }
 }
 
 }  // namespace
