@@ -500,11 +500,20 @@ RC_GTEST_PROP(KvSnapshotProperty, EveryStrictPrefixOfAnImageIsRejected, ()) {
   RC_ASSERT(m.applied() == Index{1});
 }
 
+// A failed restore refuses cleanly and leaves the machine as it was.
 RC_GTEST_PROP(KvSnapshotProperty, ArbitraryBytesRestoreOrFailCleanly, ()) {
   const std::string junk = *GenBytes();
   KvStateMachine m;
+  m.Apply(Index{1}, Command{Op::kPut, 7, 1, "k", "v"});
+  m.Apply(Index{2}, Command{Op::kPut, 0, 0, "other", "w"});
+  const std::string before = m.Serialize();
   const Status s = m.Restore(junk);
   RC_ASSERT(s.ok() || s.code() == StatusCode::kCorruption);
+  if (!s.ok()) {
+    RC_ASSERT(m.Serialize() == before);
+    RC_ASSERT(m.applied() == Index{2});
+    RC_ASSERT(m.Get("k") == std::optional<std::string>("v"));
+  }
 }
 
 TEST(KvSnapshot, TrailingBytesAreCorruption) {
