@@ -44,8 +44,18 @@ class ByteReader {
   bool U64(uint64_t& v) { return Uint(v, 8); }
   // A u32 length, then that many bytes.
   bool Bytes(std::string& v) {
+    std::string_view view;
+    if (!Bytes(view)) return false;
+    v.assign(view);
+    return true;
+  }
+  // The same, as a view into the data (no copy).
+  bool Bytes(std::string_view& v) {
     uint32_t n = 0;
-    return U32(n) && Raw(v, n);
+    if (!U32(n) || n > Remaining()) return false;
+    v = data_.substr(pos_, n);
+    pos_ += n;
+    return true;
   }
   // Exactly n bytes.
   bool Raw(std::string& v, uint64_t n) {

@@ -63,7 +63,6 @@ enum class InboundVerdict : uint8_t {
   kBadSnapshot,          // impossible snapshot metadata or chunk range
   kBadTimeoutNow,        // TimeoutNow not from our term's leader
 };
-inline constexpr int kInboundVerdictCount = static_cast<int>(InboundVerdict::kBadTimeoutNow) + 1;
 
 // A short snake_case name, for counters and logs.
 const char* InboundVerdictName(InboundVerdict verdict);

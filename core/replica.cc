@@ -7,7 +7,7 @@ namespace raft {
 
 namespace {
 
-bool CommandDecodes(const std::string& data) { return kv::Decode(data).ok(); }
+bool CommandDecodes(const std::string& data) { return kv::Decodes(data); }
 
 // The image restores, and to the index its metadata names.
 bool SnapshotRestores(const Snapshot& snapshot) {

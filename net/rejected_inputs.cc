@@ -29,11 +29,4 @@ std::map<std::string, uint64_t> RejectedInputs::Counts() const {
   return out;
 }
 
-uint64_t RejectedInputs::Total() const {
-  std::lock_guard lk(mu_);
-  uint64_t total = 0;
-  for (const auto& [reason, r] : reasons_) total += r.count;
-  return total;
-}
-
 }  // namespace raft::net

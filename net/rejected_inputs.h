@@ -30,7 +30,6 @@ class RejectedInputs {
   // Counts one refusal; `detail` says what was refused and from whom.
   void Count(std::string_view reason, std::string_view detail);
   std::map<std::string, uint64_t> Counts() const;
-  uint64_t Total() const;
 
  private:
   struct Reason {

@@ -80,9 +80,20 @@ uint64_t CommandDigest(const Command& c) {
   return digest == 0 ? 1 : digest;
 }
 
-Result<Command> Decode(const std::string& bytes) {
+namespace {
+
+// A command's fields as views into its encoding: parsed once, copied only
+// by Decode (a check need not copy a 1 MiB value).
+struct CommandView {
+  Op op = Op::kPut;
+  uint64_t client_id = 0;
+  uint64_t sequence = 0;
+  std::string_view key, value, expected;
+  bool expect_absent = false;
+};
+
+Status Parse(std::string_view bytes, CommandView& c) {
   ByteReader r(bytes);
-  Command c;
   uint8_t version = 0, op = 0, flags = 0;
   if (!r.U8(version) || version != kVersion) {
     return Status::Error(StatusCode::kCorruption, "command: unknown version");
@@ -95,7 +106,26 @@ Result<Command> Decode(const std::string& bytes) {
   }
   c.op = static_cast<Op>(op);
   c.expect_absent = (flags & 1) != 0;
-  return c;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Command> Decode(const std::string& bytes) {
+  CommandView v;
+  if (Status s = Parse(bytes, v); !s.ok()) return s;
+  return Command{.op = v.op,
+                 .client_id = v.client_id,
+                 .sequence = v.sequence,
+                 .key = std::string(v.key),
+                 .value = std::string(v.value),
+                 .expected = std::string(v.expected),
+                 .expect_absent = v.expect_absent};
+}
+
+bool Decodes(std::string_view bytes) {
+  CommandView v;
+  return Parse(bytes, v).ok();
 }
 
 }  // namespace raft::kv

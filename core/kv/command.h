@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 
@@ -34,6 +35,8 @@ struct Command {
 
 std::string Encode(const Command& c);
 Result<Command> Decode(const std::string& bytes);
+// Whether Decode would succeed, without copying the command's strings.
+bool Decodes(std::string_view bytes);
 
 // A 64-bit digest of the command's canonical fields: the encoding's fields
 // in its order (version, op and flags in one word; client_id; sequence;

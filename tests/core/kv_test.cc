@@ -28,12 +28,14 @@ RC_GTEST_PROP(KvCommand, EncodeDecodeRoundTrips, ()) {
   Result<Command> back = Decode(Encode(c));
   RC_ASSERT(back.ok());
   RC_ASSERT(back.value() == c);
+  RC_ASSERT(Decodes(Encode(c)));
 }
 
 RC_GTEST_PROP(KvCommand, EveryTruncationIsRejected, ()) {
   const std::string bytes = Encode(Put(*rc::gen::arbitrary<std::string>(), "v", 7, 9));
   const auto cut = *rc::gen::inRange<size_t>(0, bytes.size());
   RC_ASSERT(!Decode(bytes.substr(0, cut)).ok());
+  RC_ASSERT(!Decodes(bytes.substr(0, cut)));
 }
 
 TEST(KvCommand, TrailingGarbageAndUnknownOpAreCorruption) {
