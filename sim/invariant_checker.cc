@@ -45,6 +45,9 @@ void InvariantChecker::ObserveNode(NodeId id, uint64_t incarnation, const Raft& 
          << id;
       Fail(os.str());
     }
+    // A leader commits in its own term: the first leader seen holding a
+    // commit index names the term each entry up to it was committed in.
+    while (commit_terms_.size() < committed.value) commit_terms_.push_back(raft.term());
     if (rec.last_leader_term != raft.term()) {
       rec.last_leader_term = raft.term();
       CheckLeaderCompleteness(id, raft);
@@ -76,7 +79,15 @@ void InvariantChecker::CheckLeaderCompleteness(NodeId id, const Raft& raft) {
     if (ents.ok()) held = std::move(ents).value();
   }
   for (Index idx = first; idx <= last_applied; idx = idx.Next()) {
+    // Leader Completeness covers entries committed in terms before the
+    // leader's: a leader of an older term, elected late by a slow vote, may
+    // lack what a newer term committed, and cannot commit anything itself.
     const auto& [want_term, want_hash] = applied_[idx.value - 1];
+    // An entry seen applied but never seen committed by a leader was
+    // committed in its own term at the earliest.
+    const Term commit_term =
+        idx.value <= commit_terms_.size() ? commit_terms_[idx.value - 1] : want_term;
+    if (commit_term >= raft.term()) continue;
     const size_t pos = Distance(first, idx);
     const Term held_term = pos < held.size() ? held[pos].term : Term{};
     // The same term is not enough: that (index, term) names one entry is Log

@@ -63,6 +63,8 @@ class InvariantChecker {
   std::map<std::pair<uint64_t, uint64_t>, EntryRecord> records_;
   // applied_[i-1] = (term, data hash) of the entry applied at index i.
   std::vector<std::pair<Term, uint64_t>> applied_;
+  // commit_terms_[i-1] = the term whose leader first held index i committed.
+  std::vector<Term> commit_terms_;
   std::map<NodeId, NodeRecord> nodes_;
   std::optional<std::string> violation_;
 };

@@ -42,5 +42,16 @@ TEST(Sweep, ThreeAndFiveNodeSeedsPassWithFaults) {
   }
 }
 
+// Seeds that once failed, kept so they keep passing.
+TEST(Sweep, RegressionSeedsPass) {
+  // A slow vote grant elects n5 leader of term 10 after term 11 committed
+  // index 595: legal Raft (a stale leader cannot commit), so Leader
+  // Completeness must only ask for entries committed in earlier terms.
+  SimOptions five;
+  five.nodes = 5;
+  const RunResult r = RunSimulation(5041350, five);
+  EXPECT_TRUE(r.ok) << "raft-sim --seed 5041350 --nodes 5: " << r.failure;
+}
+
 }  // namespace
 }  // namespace raft::sim

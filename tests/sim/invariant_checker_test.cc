@@ -325,6 +325,25 @@ TEST(InvariantLeaderCompleteness, LeaderWithOtherDataUnderTheAppliedIndexAndTerm
   EXPECT_TRUE(Fired(checker, "leader completeness"));
 }
 
+// A leader elected late in an older term (a slow vote grant) may lack what
+// a newer term's leader committed: it cannot commit anything itself.
+TEST(InvariantLeaderCompleteness, LeaderOfAnOlderTermThanTheCommitDoesNotFire) {
+  InvariantChecker checker;
+  // Node 1 leads term 4 with index 1 committed.
+  auto newer = MakeNode(1, {Normal(1, 3, "x")}, AtTerm(3, 1));
+  ElectAlone(*newer);
+  ASSERT_EQ(newer->raft->term(), Term{4});
+  ASSERT_EQ(newer->raft->log().committed(), Index{1});
+  checker.ObserveNode(NodeId{1}, 0, *newer->raft);
+  checker.ObserveApply(NodeId{1}, Normal(1, 3, "x"));
+  // Node 2 becomes leader of term 2 afterwards, without that entry.
+  auto older = MakeNode(2, {}, AtTerm(1));
+  ElectAlone(*older);
+  ASSERT_EQ(older->raft->term(), Term{2});
+  checker.ObserveNode(NodeId{2}, 0, *older->raft);
+  EXPECT_TRUE(Healthy(checker)) << checker.violation();
+}
+
 TEST(InvariantLeaderCompleteness, LeaderHoldingEveryAppliedEntryDoesNotFire) {
   InvariantChecker checker;
   checker.ObserveApply(NodeId{1}, Normal(1, 1, "x"));
