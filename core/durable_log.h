@@ -28,6 +28,9 @@ class DurableLog {
                                 Index compact_to) = 0;
   // The read view Raft is built on; reflects everything saved.
   virtual const Storage& storage() const = 0;
+  // Raft finished repairing a damaged log (Ready::repaired): record durably
+  // that this node may vote and acknowledge again.
+  virtual Status MarkRepaired() { return Status::Ok(); }
 };
 
 class MemoryDurableLog final : public DurableLog {

@@ -6,7 +6,9 @@ namespace raft {
 
 MemoryStorage::MemoryStorage() { entries_.push_back(Entry{}); }
 
-InitialState MemoryStorage::GetInitialState() const { return InitialState{hard_state_, voters_}; }
+InitialState MemoryStorage::GetInitialState() const {
+  return InitialState{hard_state_, voters_, repair_target_};
+}
 
 Index MemoryStorage::FirstIndex() const { return Offset().Next(); }
 

@@ -109,6 +109,11 @@ struct Message {
   // kHeartbeat / kHeartbeatResp: ReadIndex round identifier, echoed back.
   uint64_t context = 0;
 
+  // kAppendResp / kHeartbeatResp / kSnapshotResp from a node repairing a
+  // damaged log (raft.h, "Repair"): the leader uses it to replicate but
+  // counts it toward no quorum (commit, reads, check-quorum).
+  bool repairing = false;
+
   // kSnapshot: snapshot.meta names the snapshot and snapshot.data holds the
   // chunk [snapshot_offset, snapshot_offset + size) of snapshot_total_bytes.
   // kSnapshotResp: index is the snapshot's index and snapshot_offset the

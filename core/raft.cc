@@ -22,6 +22,7 @@ Raft::Raft(const Config& config, const Storage& storage, std::unique_ptr<Rng> rn
     log_.CommitTo(std::min(init.hard_state.commit, log_.LastIndex()));
   }
   if (config.applied > Index{}) log_.AppliedTo(std::min(config.applied, log_.committed()));
+  repair_target_ = init.repair_target;
   BecomeFollower(term_, kNoNode);
 }
 

@@ -69,6 +69,8 @@ class Raft {
   const std::vector<NodeId>& voters() const { return voters_; }
   const std::map<NodeId, Progress>& progress() const { return progress_; }
   int randomized_election_ticks() const { return randomized_election_ticks_; }
+  // True while this node repairs a damaged log ("Repair" above).
+  bool repairing() const { return repair_target_.has_value(); }
   // Received snapshots whose image failed Config::snapshot_ok.
   uint64_t snapshot_images_refused() const { return snapshot_images_refused_; }
   bool HasPendingMessages() const {
@@ -172,6 +174,9 @@ class Raft {
   };
   std::optional<IncomingSnapshot> incoming_snapshot_;
   uint64_t snapshot_images_refused_ = 0;
+  // Set while repairing a damaged log: the index a leader-confirmed log must
+  // reach before this node votes or acknowledges (see "Repair").
+  std::optional<Index> repair_target_;
 
   ReadOnly read_only_;
   std::vector<uint64_t> reads_waiting_for_commit_;  // before first commit in term

@@ -29,6 +29,7 @@ struct Ready {
   std::vector<Message> messages;         // to send after persisting
   std::vector<ReadState> read_states;    // reads confirmed by a quorum
   bool must_sync = false;                // entries, vote or term changed
+  bool repaired = false;                 // a damaged log was repaired: record it before sending
 
   bool Empty() const;
 };

@@ -22,6 +22,11 @@ namespace raft {
 struct InitialState {
   HardState hard_state;
   std::vector<NodeId> voters;  // empty when the log starts fresh
+  // Set when recovery found the log damaged below what this node had
+  // acknowledged: the node starts repairing (raft.h, "Repair") and must
+  // hold a leader-confirmed log up to at least this index before it votes
+  // or acknowledges again.
+  std::optional<Index> repair_target;
 };
 
 class Storage {
@@ -54,6 +59,7 @@ class MemoryStorage final : public Storage {
 
   void SetHardState(const HardState& hs) { hard_state_ = hs; }
   void SetVoters(std::vector<NodeId> voters) { voters_ = std::move(voters); }
+  void SetRepairTarget(std::optional<Index> target) { repair_target_ = target; }
   // Appends entries, truncating any existing suffix they overwrite. Entries
   // already covered by the snapshot are ignored.
   void Append(const std::vector<Entry>& entries);
@@ -71,6 +77,7 @@ class MemoryStorage final : public Storage {
 
   HardState hard_state_;
   std::vector<NodeId> voters_;
+  std::optional<Index> repair_target_;
   Snapshot snapshot_;
   // A deque: appends never move old entries and compaction pops the front.
   std::deque<Entry> entries_;  // Invariant: non-empty, contiguous indexes

@@ -29,6 +29,7 @@ void EncodeMessage(const Message& m, PeerMessage* out) {
   out->set_hint_term(m.hint_term.value);
   out->set_hint_index(m.hint_index.value);
   out->set_context(m.context);
+  out->set_repairing(m.repairing);
   out->set_snapshot_index(m.snapshot.meta.index.value);
   out->set_snapshot_term(m.snapshot.meta.term.value);
   for (NodeId v : m.snapshot.meta.voters) out->add_snapshot_voters(v.value);
@@ -65,6 +66,7 @@ Result<Message> DecodeMessage(PeerMessage& in) {
   m.hint_term = Term{in.hint_term()};
   m.hint_index = Index{in.hint_index()};
   m.context = in.context();
+  m.repairing = in.repairing();
   m.snapshot.meta.index = Index{in.snapshot_index()};
   m.snapshot.meta.term = Term{in.snapshot_term()};
   for (uint64_t v : in.snapshot_voters()) m.snapshot.meta.voters.push_back(NodeId{v});

@@ -22,6 +22,7 @@ Message FullMessage(MessageType type) {
   m.hint_term = Term{5};
   m.hint_index = Index{30};
   m.context = 99;
+  m.repairing = true;
   m.snapshot.meta = SnapshotMeta{Index{20}, Term{4}, {NodeId{1}, NodeId{2}, NodeId{3}}};
   m.snapshot.data = "image";
   m.snapshot_offset = 1024;
@@ -42,6 +43,7 @@ void ExpectSame(const Message& a, const Message& b) {
   EXPECT_EQ(a.hint_term, b.hint_term);
   EXPECT_EQ(a.hint_index, b.hint_index);
   EXPECT_EQ(a.context, b.context);
+  EXPECT_EQ(a.repairing, b.repairing);
   EXPECT_EQ(a.snapshot, b.snapshot);
   EXPECT_EQ(a.snapshot_offset, b.snapshot_offset);
   EXPECT_EQ(a.snapshot_total_bytes, b.snapshot_total_bytes);
