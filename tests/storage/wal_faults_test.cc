@@ -468,6 +468,9 @@ TEST_P(WalFaultsTest, TornCrashesRecoverAPrefixThatKeepsEverySyncedSave) {
       const History::State got{storage.FirstIndex().Prev(), AllEntries(storage),
                                storage.GetInitialState().hard_state};
       const std::vector<History::State> candidates = history.Candidates();
+      for (const std::string& d : reopened.value()->recovery().damage) {
+        ADD_FAILURE() << "a crash must never look like damage: " << d;
+      }
       ASSERT_TRUE(std::find(candidates.begin(), candidates.end(), got) != candidates.end())
           << "recovered " << Describe(got) << "\nlast synced " << Describe(candidates.front())
           << "\nwritten " << Describe(history.Current());
