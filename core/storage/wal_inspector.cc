@@ -621,10 +621,6 @@ Result<WalInspection> InspectWal(FileSystem& fs, const std::string& dir,
     out.findings.push_back(WalFinding{WalFindingKind::kNote, q, std::nullopt, 0,
                                       "quarantined by an earlier recovery that found damage"});
   }
-  for (const std::string& t : out.tmp_files) {
-    out.findings.push_back(
-        WalFinding{WalFindingKind::kNote, t, std::nullopt, 0, "leftover temporary file"});
-  }
   RAFT_ASSERT(out.last_index >= out.snapshot_index);
   return out;
 }
@@ -633,6 +629,11 @@ std::vector<std::string> WalFileLines(const WalInspection& in) {
   std::vector<std::string> lines{MetaLine(in)};
   for (const WalSegmentInfo& seg : in.segments) lines.push_back(SegmentLine(seg));
   for (const WalSnapshotInfo& s : in.snapshots) lines.push_back(SnapshotLine(s));
+  for (const std::string& n : in.tmp_files) {
+    // A snapshot or metadata file being written, or a server's spare segment.
+    lines.push_back("temporary " + n + ": " +
+                    (n.starts_with("snap-") ? "recovery removes it" : "ignored by recovery"));
+  }
   for (const std::string& n : in.other_files) lines.push_back("other " + n + ": ignored");
   return lines;
 }
@@ -645,7 +646,7 @@ std::string RenderWalInspection(const WalInspection& in) {
      << "\n";
   for (const WalSnapshotInfo& s : in.snapshots) os << "  " << SnapshotLine(s) << "\n";
   RenderNames("quarantined segments", in.quarantined, os);
-  RenderNames("leftover temporary files", in.tmp_files, os);
+  RenderNames("temporary files", in.tmp_files, os);
   RenderNames("other files (ignored by recovery)", in.other_files, os);
   os << "segments (" << in.segments.size() << "):" << (in.segments.empty() ? " none" : "") << "\n";
   for (const WalSegmentInfo& seg : in.segments) {

@@ -26,7 +26,7 @@
 //       refusal     what makes Open fail (a bad newest snapshot, an
 //                   unsupported version, a log no correct node writes);
 //                   recovery stops there, and so do the findings;
-//       note        informational: quarantined and leftover files.
+//       note        informational: quarantined segments, what a repair keeps.
 //   The log replay stops at the first damage, as recovery's does: later
 //   segments are still listed, but judged no further.
 // The property test in tests/storage/wal_inspector_test.cc checks that the
@@ -172,7 +172,7 @@ Result<WalInspection> InspectWal(FileSystem& fs, const std::string& dir,
 
 // Readable multi-line report; lists records when they were collected.
 std::string RenderWalInspection(const WalInspection& inspection);
-// One line per file (metadata, segment, snapshot, quarantined), e.g.
+// One line per file (metadata, segment, snapshot, temporary, other), e.g.
 // "segment wal-...log: version=2 seq=1 first_index=1 ...".
 std::vector<std::string> WalFileLines(const WalInspection& inspection);
 // One line a script can parse, e.g. "status=ok segments=3 records=812

@@ -1174,6 +1174,8 @@ TEST(WalInspectorPosixTest, NeverModifiesTheDirectory) {
   EXPECT_EQ(in.value().TornBytes(), 3u);
   EXPECT_EQ(in.value().tmp_files,
             std::vector<std::string>{SnapshotFileName(Index{30}, Term{2}) + ".tmp"});
+  EXPECT_EQ(WalFileLines(in.value()).back(),
+            "temporary " + SnapshotFileName(Index{30}, Term{2}) + ".tmp: recovery removes it");
   EXPECT_EQ(in.value().snapshot_index, Index{25});
   EXPECT_EQ(in.value().last_index, Index{30});
 }
