@@ -54,7 +54,6 @@ class Replay {
   // Recovery stops replaying the log at the first damage, and stops
   // altogether at a refusal.
   bool log_stopped() const { return log_stopped_ || refused_; }
-  bool refused() const { return refused_; }
 
   void Add(WalFindingKind kind, const std::string& file, std::optional<uint64_t> offset,
            const std::string& reason, uint64_t truncated_bytes = 0) {
@@ -107,6 +106,13 @@ class Replay {
       offset += r.size;
       if (replayed && !log_stopped()) segment_records_end_ = offset;
     }
+  }
+
+  // Between segments, as ReplaySegments passes the previous one's crc on.
+  void EndSegment(const WalSegmentInfo& seg) {
+    if (log_stopped()) return;
+    prev_crc_ = last_crc_;  // as recovery: 0 if no record was replayed yet
+    prev_name_ = seg.name;
   }
 
   // After the last segment, as Wal::Recover after ReplaySegments.
@@ -271,15 +277,6 @@ class Replay {
     last_crc_ = r.crc_expected;
   }
 
- public:
-  // Between segments, as ReplaySegments passes the previous one's crc on.
-  void EndSegment(const WalSegmentInfo& seg) {
-    if (log_stopped()) return;
-    prev_crc_ = last_crc_;  // as recovery: 0 if no record was replayed yet
-    prev_name_ = seg.name;
-  }
-
- private:
   // Mirrors Wal::CheckRecovered: a log a correct node cannot have written.
   bool CheckRecovered() {
     const std::optional<HardState>& hs = out_.hard_state;

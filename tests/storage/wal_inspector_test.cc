@@ -1059,9 +1059,13 @@ class WalInspectorAgreementTest : public ::testing::Test {
           !torn.empty() && torn[0]->reason.find("removes the segment") != std::string::npos;
       const size_t kept = in.segments.size() - (removes ? 1 : 0);
       EXPECT_EQ(wal.value()->segment_count(), std::max<size_t>(kept, 1));
-      EXPECT_EQ(in.status(), !rec.repair_target
-                                 ? (torn.empty() ? WalStatus::kOk : WalStatus::kTornTail)
-                                 : WalStatus::kRepairing);
+      if (!in.Initialized()) {
+        EXPECT_TRUE(in.status() == WalStatus::kEmpty || in.status() == WalStatus::kNotAWal);
+      } else {
+        EXPECT_EQ(in.status(), !rec.repair_target
+                                   ? (torn.empty() ? WalStatus::kOk : WalStatus::kTornTail)
+                                   : WalStatus::kRepairing);
+      }
     } else {
       EXPECT_EQ(in.status(), WalStatus::kDamaged);
       EXPECT_EQ(rec.quarantined.size(), in.segments.size());
@@ -1086,6 +1090,13 @@ class WalInspectorAgreementTest : public ::testing::Test {
           << RenderWalInspection(after.value());
     } else if (removed_recorded_segment) {
       EXPECT_EQ(status, WalStatus::kDamaged) << RenderWalInspection(after.value());
+    } else if (status == WalStatus::kTornTail) {
+      // Only an older empty segment, now the last, which the next start
+      // removes in turn (two crashes while creating segments).
+      for (const WalFinding& f : after.value().findings) {
+        EXPECT_NE(f.reason.find("holds no record"), std::string::npos)
+            << RenderWalInspection(after.value());
+      }
     } else {
       EXPECT_EQ(status, WalStatus::kOk) << RenderWalInspection(after.value());
     }
@@ -1096,7 +1107,7 @@ class WalInspectorAgreementTest : public ::testing::Test {
 };
 
 TEST_F(WalInspectorAgreementTest, InspectorAgreesWithRecoveryOnRandomDamage) {
-  constexpr uint64_t kCases = 600;
+  constexpr uint64_t kCases = 2000;
   std::map<WalStatus, int> seen;
   for (uint64_t seed = 1; seed <= kCases; seed++) {
     SplitMix64 rng(seed);
