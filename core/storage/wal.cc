@@ -145,7 +145,7 @@ Status Wal::Recover() {
   }
 
   meta_ = meta.value_or(WalMeta{});
-  meta_.node = options_.node;
+  if (!options_.node.IsNone()) meta_.node = options_.node;
   if (!options_.cluster_id.empty()) meta_.cluster_id = options_.cluster_id;
   meta_.term = hard_state_.term;
   meta_.vote = hard_state_.vote;
@@ -185,7 +185,9 @@ Status Wal::Recover() {
   }
   last_crc_ = replay.last_crc;
   if (recovery_.meta_created) {
-    s = WriteMeta();
+    // A WAL from before the metadata file: what it holds now is the floor.
+    meta_.last_segment = segments_.empty() ? 0 : segments_.back().seq;
+    s = RefreshMeta();
     if (!s.ok()) return s;
   }
   // A preallocated segment shorter than its allocation was cut: by a roll

@@ -638,6 +638,30 @@ TEST_F(WalCorruptionTest, SwappedSegmentBreaksTheChain) {
   EXPECT_EQ(wal_->storage().LastIndex().Next(), first) << "the chain breaks before it";
 }
 
+// A WAL written before the metadata file existed (version 1 segments, no
+// meta) is not damage: the metadata is created from what it holds, and
+// from then on a lost segment is seen.
+TEST_F(WalCorruptionTest, VersionOneLogGetsMetadataAndThenItsLossIsSeen) {
+  ASSERT_TRUE(fs_.CreateDir(options_.dir).ok());
+  std::string first, second;
+  EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersionOldest, 1, Index{1}}, first);
+  for (uint64_t i = 1; i <= 3; i++) EncodeEntry(MakeEntry(1, i), first);
+  EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersionOldest, 2, Index{4}}, second);
+  for (uint64_t i = 4; i <= 6; i++) EncodeEntry(MakeEntry(1, i), second);
+  Write(SegmentFileName(1, Index{1}), first);
+  Write(SegmentFileName(2, Index{4}), second);
+  for (uint64_t i = 1; i <= 6; i++) Model({MakeEntry(1, i)});
+  Reopen();
+  EXPECT_TRUE(wal_->recovery().meta_created);
+  EXPECT_TRUE(wal_->recovery().damage.empty()) << wal_->recovery().damage.at(0);
+  EXPECT_EQ(AllEntries(wal_->storage()), expected_);
+  wal_.reset();
+  ASSERT_TRUE(fs_.Remove(Path(SegmentFileName(2, Index{4}))).ok());
+  const std::string message = ReopenExpectingRepair();
+  EXPECT_TRUE(Contains(message, "metadata records segment 2")) << message;
+  EXPECT_EQ(wal_->recovery().repair_target, Index{6});
+}
+
 TEST_F(WalCorruptionTest, DeletedOldestSegmentWithoutASnapshotStartsARepair) {
   WriteLog();
   ASSERT_TRUE(fs_.Remove(Path(Segments().front())).ok());
