@@ -204,6 +204,8 @@ int main(int argc, char** argv) {
   raft::net::NodeServer server(options);
   server.on_fatal = [&fatal](const raft::Status& s) {
     spdlog::critical("fatal: {}", s.message());
+    // Also where a person or a supervisor looks first, as at start.
+    std::fprintf(stderr, "raft-server: fatal: %s\n", s.message().c_str());
     fatal = true;
   };
   if (raft::Status s = server.Start(); !s.ok()) {

@@ -186,7 +186,7 @@ DirVerdict InspectDataDir(const std::string& dir, bool records) {
   const std::string node_id = raft::JoinPath(dir, "node_id");
   const bool has_wal = fs::is_directory(wal_dir, ec);
   const bool has_node_id = posix.Exists(node_id);
-  std::optional<raft::WalFinding> refusal;
+  const bool node_id_missing = !has_node_id && has_wal;
   if (has_node_id) {
     raft::Result<std::string> name = posix.ReadFile(node_id);
     if (!name.ok()) {
@@ -200,11 +200,7 @@ DirVerdict InspectDataDir(const std::string& dir, bool records) {
                      "empty: " + wal_dir + " does not exist: the node has no log yet");
     }
   } else if (has_wal) {
-    // raft-server refuses it: adopting it would let any node take this log.
     v.lines.push_back("data directory " + dir + ": node_id missing");
-    refusal = raft::WalFinding{raft::WalFindingKind::kRefusal, "node_id", std::nullopt, 0,
-                               "missing next to wal/: raft-server refuses to start on " + dir +
-                                   " (restore node_id: one line, the node's name)"};
   }
   raft::Result<raft::WalInspection> in =
       raft::InspectWal(posix, has_wal ? wal_dir : dir, raft::WalInspectOptions{.records = records});
@@ -212,7 +208,27 @@ DirVerdict InspectDataDir(const std::string& dir, bool records) {
     return decided(raft::WalStatus::kUnreadable, "unreadable: " + in.status().message());
   }
   v.inspection = std::move(in).value();
-  if (refusal) v.inspection->findings.insert(v.inspection->findings.begin(), *refusal);
+  if (node_id_missing) {
+    // raft-server restores node_id only for the node the WAL metadata names
+    // (net/data_dir.cc); without that proof, adopting the directory would
+    // let any node take this log, so it refuses.
+    const std::optional<raft::WalMeta>& meta = v.inspection->meta;
+    if (meta && !meta->node.IsNone()) {
+      v.inspection->findings.insert(
+          v.inspection->findings.begin(),
+          raft::WalFinding{raft::WalFindingKind::kNote, "node_id", std::nullopt, 0,
+                           "missing next to wal/: raft-server restores it when started as the "
+                           "node the WAL metadata names (id " +
+                               std::to_string(meta->node.value) + ") and refuses any other"});
+    } else {
+      v.inspection->findings.insert(
+          v.inspection->findings.begin(),
+          raft::WalFinding{raft::WalFindingKind::kRefusal, "node_id", std::nullopt, 0,
+                           "missing next to wal/, and no WAL metadata names the node: "
+                           "raft-server refuses to start on " +
+                               dir + " (restore node_id: one line, the node's name)"});
+    }
+  }
   v.status = v.inspection->status();
   if (v.status == raft::WalStatus::kEmpty || v.status == raft::WalStatus::kNotAWal) {
     v.lines.push_back(std::string(raft::WalStatusName(v.status)) + ": " + v.inspection->dir +

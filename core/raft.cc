@@ -339,10 +339,13 @@ void Raft::HandleAppend(const Message& m) {
 
 void Raft::MaybeFinishRepair(const Message& m, Index matched) {
   // Our log now equals the leader's up to matched. If that reaches the
-  // target and an entry of the leader's term committed by it, we hold every
-  // committed entry: each precedes that entry in the leader's log.
-  const Index committed = std::min(m.commit, matched);
-  if (matched < *repair_target_ || log_.TermOrZero(committed) != term_) return;
+  // target and the leader's commit index, at an entry of its own term, we
+  // hold every committed entry: each precedes that one in the leader's log.
+  // (The target alone is not enough: it is only a lower bound of what this
+  // node acknowledged.)
+  if (matched < *repair_target_ || matched < m.commit || log_.TermOrZero(m.commit) != term_) {
+    return;
+  }
   repair_target_.reset();
   repair_finished_ = true;
   if (vote_.IsNone()) vote_ = m.from;

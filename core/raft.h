@@ -17,9 +17,9 @@
 // never campaigns, refuses every vote and pre-vote, and marks its answers
 // `repairing`, which leaders replicate to but count toward no quorum. It is
 // repaired once an AppendEntries from the leader of its (never lowered) term
-// matched its log up to at least the target and up to an entry of that
-// term at or below the leader's commit index: then it holds every entry
-// committed so far, including all it had acknowledged. If it had no vote
+// matched its log up to at least the target and the leader's commit index,
+// at an entry of that term: then it holds every entry committed so far,
+// including all it had acknowledged. If it had no vote
 // in that term, it records one for that leader, so it cannot vote for
 // another candidate of a term whose vote it may have lost. Ready::repaired
 // asks the host to record the repair durably before the next message.

@@ -1,6 +1,7 @@
 #include "net/data_dir.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/storage/wal_meta.h"
 #include "net/cluster_members.h"
 
 namespace raft::net {
@@ -50,14 +52,21 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(const std::string& dir, const std
   } else {
     // node_id is written first at a first start, so a directory that holds
     // anything else without it was damaged: adopting it would let any node
-    // take another's log.
-    for (const char* other : {"members", "cluster_id", "wal"}) {
-      if (d->fs_.Exists(JoinPath(dir, other))) {
-        return Status::Error(StatusCode::kCorruption,
-                             "data directory " + dir + " holds " + other +
-                                 " but no node_id file: " +
-                                 "it is damaged or was not made by raft-server; restore its " +
-                                 "node_id (one line, the node's name) or use another --data-dir");
+    // take another's log. Only the WAL's metadata, naming this node, proves
+    // the directory is ours; then node_id is restored.
+    Result<std::optional<WalMeta>> meta = ReadWalMeta(d->fs_, d->wal_dir());
+    if (meta.ok() && meta.value() && meta.value()->node == NodeIdForName(node)) {
+      spdlog::warn("{}/node_id is missing; the WAL metadata names this node ({}): restoring it",
+                   dir, node);
+    } else {
+      for (const char* other : {"members", "cluster_id", "wal"}) {
+        if (d->fs_.Exists(JoinPath(dir, other))) {
+          return Status::Error(StatusCode::kCorruption,
+                               "data directory " + dir + " holds " + other +
+                                   " but no node_id file: " +
+                                   "it is damaged or was not made by raft-server; restore its " +
+                                   "node_id (one line, the node's name) or use another --data-dir");
+        }
       }
     }
     if (Status s = WriteFileAtomically(d->fs_, dir, "node_id", node + "\n"); !s.ok()) return s;

@@ -85,7 +85,9 @@ void NodeServer::UndoFailedStart(StartUndo& undo) {
 }
 
 void NodeServer::LogRecovery(const WalRecoveryInfo& recovered) {
-  wal_fresh_ = recovered.fresh;
+  // A WAL without Raft state that is not repairing: if peers heard from
+  // this node, it lost its state (see CheckHelloAnswer).
+  wal_fresh_ = recovered.fresh && !recovered.repair_target;
   spdlog::info("recovered {} log records from {} segments in {}", recovered.records,
                recovered.segments, data_dir_->wal_dir());
   if (recovered.truncated_bytes > 0) {
@@ -137,6 +139,14 @@ Status NodeServer::StartNode() {
     Result<Membership> parsed = Membership::Parse(*stored.value(), options_.name);
     if (!parsed.ok()) return parsed.status();
     members = std::move(parsed).value();
+    if (wal_fresh_) {
+      // The members file is written before Raft first runs, so this node
+      // may have acknowledged entries in a log that is now gone.
+      spdlog::error("{} records the members but {} holds no log: repairing from the leader",
+                    options_.data_dir, data_dir_->wal_dir());
+      if (Status s = wal_->BeginRepair(Index{}); !s.ok()) return s;
+      wal_fresh_ = false;
+    }
     const Member& self = members->self();
     if (self.address != peer_address() || self.client_address != client_address()) {
       return StartError("node " + options_.name + " is recorded in " + options_.data_dir +

@@ -123,7 +123,7 @@ class NodeServer {
   NodeServerOptions options_;
   std::unique_ptr<DataDir> data_dir_;
   std::unique_ptr<Wal> wal_;  // opened at start, handed to the loop
-  bool wal_fresh_ = false;    // the WAL was created at this start
+  bool wal_fresh_ = false;    // the WAL holds no Raft state and is not repairing
   RejectedInputs rejected_;   // before the services that count into it
   KvService kv_service_;
   PeerService peer_service_;

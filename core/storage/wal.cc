@@ -157,7 +157,7 @@ Status Wal::Recover() {
   }
   recovery_.repair_target = meta_.repair_target;
   recovery_.meta_created = legacy && initialized;
-  recovery_.fresh = !initialized;
+  recovery_.fresh = last == Index{} && hard_state_.IsEmpty() && !snap.value();
   cache_.Append(replay.log);
   cache_.SetHardState(hard_state_);
   cache_.SetRepairTarget(meta_.repair_target);

@@ -82,7 +82,9 @@ struct WalRecoveryInfo {
   // Set when the node starts repairing (a new or an unfinished repair).
   std::optional<Index> repair_target;
   bool meta_created = false;  // a directory from before the metadata file
-  bool fresh = false;         // nothing was there: a new WAL
+  // The WAL holds no Raft state (no entry, hard state or snapshot): new,
+  // or its node never ran Raft. Such a node acknowledged nothing.
+  bool fresh = false;
 };
 
 class Wal final : public DurableLog {

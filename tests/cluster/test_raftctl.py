@@ -376,8 +376,8 @@ class RaftctlCheckTest(cluster.ClusterTestCase):
         d = self.data_dir(node_id=None)
         run = self.check(d)
         self.assert_verdict(run, 5, "refused",
-                            r"(?m)^check: refused: node_id: missing next to wal/: raft-server "
-                            r"refuses to start")
+                            r"(?m)^check: refused: node_id: missing next to wal/, and no WAL "
+                            r"metadata names the node: raft-server refuses to start")
 
     def test_corrupt_newest_snapshot_exits_5(self):
         d = self.data_dir()
@@ -410,13 +410,16 @@ class RaftctlCheckTest(cluster.ClusterTestCase):
         run = self.check(data_dir)
         self.assert_verdict(run, 0, "ok", r"(?m)^check: data directory .*: node_id=node3$")
         self.assertRegex(run.stdout, r"(?m)^check: segment wal-\S+: version=2 seq=1 ")
-        # Its node_id deleted, the server refuses the directory, and check says so.
+        # Its node_id deleted: the WAL metadata names node3, so check notes it
+        # and the server restores node_id for node3 (and for no other name).
         os.remove(os.path.join(data_dir, "node_id"))
-        self.assert_verdict(self.check(data_dir), 5, "refused")
-        with open(os.path.join(data_dir, "node_id"), "w") as f:
-            f.write("node3\n")
+        self.assert_verdict(self.check(data_dir), 0, "ok",
+                            r"(?m)^check: note: node_id: missing next to wal/: raft-server "
+                            r"restores it when started as the node the WAL metadata names")
         c.start("node3")
         c.wait_serving("node3")
+        with open(os.path.join(data_dir, "node_id")) as f:
+            self.assertEqual(f.read().strip(), "node3")
 
 
 if __name__ == "__main__":

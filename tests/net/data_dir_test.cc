@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/storage/wal_meta.h"
+#include "net/cluster_members.h"
 #include "tests/support/temp_dir.h"
 
 namespace raft::net {
@@ -104,6 +106,32 @@ TEST_F(DataDirTest, DirectoryWithALogButNoNodeIdIsRefused) {
         << adopted.status().message();
     EXPECT_FALSE(std::filesystem::exists(dir + "/node_id")) << "the directory was adopted";
   }
+}
+
+// The WAL's metadata names the node its log belongs to: a lost node_id is
+// restored for that node, and still refused for any other.
+TEST_F(DataDirTest, LostNodeIdIsRestoredWhenTheWalMetadataNamesThisNode) {
+  const std::string dir = root_ + "/restored";
+  {
+    Result<std::unique_ptr<DataDir>> d = DataDir::Open(dir, "node1");
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d.value()->WriteMembers("node1 h:1\n").ok());
+    WalMeta meta;
+    meta.node = NodeIdForName("node1");
+    ASSERT_TRUE(d.value()->fs().CreateDir(d.value()->wal_dir()).ok());
+    ASSERT_TRUE(WriteWalMeta(d.value()->fs(), d.value()->wal_dir(), meta).ok());
+  }
+  std::filesystem::remove(dir + "/node_id");
+  Result<std::unique_ptr<DataDir>> other = DataDir::Open(dir, "node2");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), StatusCode::kCorruption);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/node_id"));
+  Result<std::unique_ptr<DataDir>> mine = DataDir::Open(dir, "node1");
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  std::ifstream in(dir + "/node_id");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "node1");
 }
 
 }  // namespace
