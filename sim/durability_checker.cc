@@ -33,8 +33,10 @@ bool DurabilityChecker::Holds(const RaftLog& log, Index index, Term term) {
   return index <= log.LastIndex() && log.TermOrZero(index) == term;
 }
 
-void DurabilityChecker::ObserveDamagedRestart(NodeId id, std::vector<EntryId> lost) {
+void DurabilityChecker::ObserveDamagedRestart(NodeId id, std::vector<EntryId> lost,
+                                              std::string context) {
   if (lost.empty()) return;
+  context_[id] = std::move(context);
   std::map<uint64_t, Term>& owed = owed_[id];
   for (const auto& [index, term] : lost) owed[index.value] = term;
 }
@@ -67,6 +69,7 @@ void DurabilityChecker::ObserveSend(const Message& m, const RaftLog& sender_log)
      << " to " << m.to << " in " << m.term << " before its repair: its log lacks committed entry "
      << Index{owed.begin()->first} << " of " << owed.begin()->second
      << " that it had durably logged before the damage (" << owed.size() << " entries owed)";
+  if (!context_[m.from].empty()) os << "; " << context_[m.from];
   Fail(os.str());
 }
 

@@ -38,7 +38,8 @@ class DurabilityChecker {
   void ObserveAck(Index index, Term term) { acked_.emplace(index.value, term); }
   // Node id restarted after damage without these committed entries, which
   // it had durably logged before the damage. Adds to what it still owes.
-  void ObserveDamagedRestart(NodeId id, std::vector<EntryId> lost);
+  // context (what the run knew about the damage) ends a violation message.
+  void ObserveDamagedRestart(NodeId id, std::vector<EntryId> lost, std::string context = "");
   // A message node m.from sends, with its log as it is when sending.
   void ObserveSend(const Message& m, const RaftLog& sender_log);
   // At the end of a settled run: every acknowledged write is in this log.
@@ -58,6 +59,7 @@ class DurabilityChecker {
   std::map<uint64_t, Term> acked_;  // index -> term of an acknowledged write
   // Per node, the lost entries its log does not hold yet, by index.
   std::map<NodeId, std::map<uint64_t, Term>> owed_;
+  std::map<NodeId, std::string> context_;
   std::optional<std::string> violation_;
 };
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/storage/wal.h"
+#include "core/storage/wal_meta.h"
 #include "core/storage/wal_record.h"
 #include "sim/durability_checker.h"
 #include "sim/invariant_checker.h"
@@ -95,6 +96,8 @@ class World {
   // After a damaged node starts: tells the checker which committed entries
   // it lost.
   void RecordLoss(SimNode& n);
+  std::string DescribeDamage(SimNode& n, DamageKind kind, const std::string& target, uint64_t where,
+                             std::optional<Index> meta_acked);
   void Apply(FaultAction f);
   NodeId CurrentLeader();
 
@@ -140,6 +143,9 @@ class World {
   InvariantChecker checker_;
   DurabilityChecker durability_;
   std::vector<bool> damaged_;  // damaged since the node's last start
+  // Per node, what its WAL held when first damaged since its last start,
+  // for a violation message.
+  std::vector<std::string> damage_context_;
   std::array<size_t, kDamageKinds> damage_fired_{};
   uint64_t trace_hash_ = 1469598103934665603ULL;
   bool liveness_ = false;
@@ -180,6 +186,7 @@ World::World(uint64_t seed, const SimOptions& options)
         MergeSchedules(schedule_, DrawDamageSchedule(*damage_plan_rng, plan_, options.chaos_us));
   }
   damaged_.assign(options.nodes, false);
+  damage_context_.assign(options.nodes, "");
   network_ = std::make_unique<SimNetwork>(events_, *net_rng_, plan_.network,
                                           [this](const Message& m) { Deliver(m); });
   std::vector<NodeId> voters;
@@ -323,15 +330,46 @@ void World::RecordLoss(SimNode& n) {
     if (checker_.AppliedTerm(index) != term) continue;
     if (!DurabilityChecker::Holds(log, index, term)) lost.emplace_back(index, term);
   }
-  Trace("damaged-start", n.id().value, lost.size(), lost.empty() ? 0 : lost.front().first.value);
-  durability_.ObserveDamagedRestart(n.id(), std::move(lost));
+  // Whether recovery saw the damage is traced, not trusted: the checker
+  // judges the node by its log alone.
+  Trace("damaged-start", n.id().value, lost.size(), lost.empty() ? 0 : lost.front().first.value,
+        n.replica().node().raft().repairing());
+  durability_.ObserveDamagedRestart(n.id(), std::move(lost), damage_context_[n.id().value - 1]);
+}
+
+std::string World::DescribeDamage(SimNode& n, DamageKind kind, const std::string& target,
+                                  uint64_t where, std::optional<Index> meta_acked) {
+  std::ostringstream os;
+  os << "damage " << DamageKindName(kind) << " " << target;
+  if (kind == DamageKind::kFlip) os << " bit " << where;
+  if (kind == DamageKind::kTruncate) os << " at byte " << where;
+  os << " at " << events_.now() / 1000 << " ms, when the durable log ended at ";
+  os << (n.durable_at_crash().empty() ? Index{} : n.durable_at_crash().back().first);
+  if (meta_acked) {
+    os << " and the WAL metadata's acked index was " << *meta_acked;
+  } else {
+    os << " and the WAL had no readable metadata";
+  }
+  return os.str();
 }
 
 void World::DamageNode(NodeId id, DamageKind kind) {
   SimNode& n = node(id);
   if (n.alive()) CrashNode(id);
   SimDisk& disk = n.disk();
+  // One damage per down time: two at once (say the metadata file and the
+  // newest segment) can erase every trace that the log was longer, which
+  // no recovery can see.
+  if (damaged_[id.value - 1]) {
+    Trace("damage-skipped", id.value, static_cast<uint64_t>(kind));
+    return;
+  }
   Rng& rng = *damage_rng_;
+  // Read before the damage, which may remove the file.
+  std::optional<Index> meta_acked;
+  if (Result<std::optional<WalMeta>> meta = ReadWalMeta(disk, kWalDir); meta.ok() && meta.value()) {
+    meta_acked = meta.value()->acked_index;
+  }
   // Segments that still hold records to damage (a latent error hides one).
   std::vector<std::pair<std::string, uint64_t>> segments;
   for (const std::string& path : SegmentPaths(disk)) {
@@ -346,11 +384,13 @@ void World::DamageNode(NodeId id, DamageKind kind) {
   };
   Status s = Status::Error(StatusCode::kIoError, "nothing to damage");
   uint64_t where = 0;
+  std::string target;
   if (kind == DamageKind::kMeta) {
-    const std::string meta = JoinPath(kWalDir, "meta");
-    if (disk.Exists(meta)) s = disk.RemoveDurably(meta);
+    target = JoinPath(kWalDir, kWalMetaFileName);
+    if (disk.Exists(target)) s = disk.RemoveDurably(target);
   } else if (!segments.empty()) {
     const auto& [path, end] = pick();
+    target = path;
     switch (kind) {
       case DamageKind::kFlip:
         where = rng.Uniform(end * 8);
@@ -374,6 +414,7 @@ void World::DamageNode(NodeId id, DamageKind kind) {
   if (!s.ok()) return;
   damage_fired_[static_cast<size_t>(kind)]++;
   damaged_[id.value - 1] = true;
+  damage_context_[id.value - 1] = DescribeDamage(n, kind, target, where, meta_acked);
 }
 
 NodeId World::CurrentLeader() {

@@ -130,5 +130,21 @@ TEST(DamagePlan, TurningDamageOffLeavesEveryOtherDrawAlone) {
   }
 }
 
+TEST(DamagePlan, OneDamagePerDownTime) {
+  // Removing the metadata file and then the newest segment would leave no
+  // trace that the log was ever longer: the second damage must not fire
+  // until the node has started again.
+  SimOptions o = Short(3);
+  o.schedule = ParseSchedule("500:damage:1:3;600:damage:1:1;900:restart:1", 3).value();
+  const RunResult once = RunSimulation(7, o);
+  EXPECT_EQ(once.damage[static_cast<size_t>(DamageKind::kMeta)], 1u);
+  EXPECT_EQ(once.damage[static_cast<size_t>(DamageKind::kDrop)], 0u);
+  o.schedule =
+      ParseSchedule("500:damage:1:3;900:restart:1;1500:damage:1:1;1900:restart:1", 3).value();
+  const RunResult twice = RunSimulation(7, o);
+  EXPECT_EQ(twice.damage[static_cast<size_t>(DamageKind::kMeta)], 1u);
+  EXPECT_EQ(twice.damage[static_cast<size_t>(DamageKind::kDrop)], 1u) << "after a restart, again";
+}
+
 }  // namespace
 }  // namespace raft::sim

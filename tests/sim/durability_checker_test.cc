@@ -52,13 +52,14 @@ TEST(RepairBeforeVoice, DamagedNodeGrantingAVoteFires) {
   for (MessageType type : {MessageType::kVoteResp, MessageType::kPreVoteResp}) {
     DurabilityChecker c;
     TestLog damaged(5);  // lost 6..8
-    c.ObserveDamagedRestart(NodeId{1}, Lost(6, 8));
+    c.ObserveDamagedRestart(NodeId{1}, Lost(6, 8), "damage drop of wal-2");
     c.ObserveSend(From(1, type, /*reject=*/true), *damaged.log);
     EXPECT_TRUE(c.ok()) << "a refused vote is no vote";
     c.ObserveSend(From(1, type), *damaged.log);
     ASSERT_FALSE(c.ok()) << MessageTypeName(type);
     EXPECT_NE(c.violation().find("repair: damaged node n1"), std::string::npos) << c.violation();
     EXPECT_NE(c.violation().find("entry i6 of t1"), std::string::npos) << c.violation();
+    EXPECT_NE(c.violation().find("; damage drop of wal-2"), std::string::npos) << c.violation();
   }
 }
 
