@@ -56,6 +56,7 @@ void SimNode::Send(Message m) {
     }
     --*crash_after_sends_;
   }
+  if (options_.plant_ignore_repair) m.repairing = false;
   if (on_send) on_send(m);
   network_.Send(m);
 }

@@ -25,6 +25,9 @@ struct SimNodeOptions {
   SnapshotPolicy snapshots;
   uint64_t segment_bytes_max = 64 << 10;  // small, so runs roll segments often
   bool preallocate_segments = true;
+  // A planted bug, for tests of the checkers: the node's answers leave
+  // without Message::repairing, as from a node that skips its repair.
+  bool plant_ignore_repair = false;
 };
 
 class SimNode final : public Transport {

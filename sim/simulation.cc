@@ -206,6 +206,7 @@ World::World(uint64_t seed, const SimOptions& options)
     node_options.snapshots = plan_.snapshots;
     node_options.segment_bytes_max = plan_.segment_bytes_max;
     node_options.preallocate_segments = plan_.preallocate_segments;
+    node_options.plant_ignore_repair = options.plant_ignore_repair;
     nodes_.push_back(std::make_unique<SimNode>(c, node_options, *network_, random_));
     nodes_.back()->on_apply = [this](NodeId n, const Entry& e) { checker_.ObserveApply(n, e); };
     nodes_.back()->on_send = [this](const Message& m) {

@@ -43,6 +43,8 @@ struct SimOptions {
   // With faults, some seeds also damage synced WAL data on a minority of
   // nodes (DamagePlan); off, those seeds run as if damage did not exist.
   bool damage = true;
+  // A planted bug for the checkers' own tests (SimNodeOptions).
+  bool plant_ignore_repair = false;
   bool trace = false;  // print every event to stdout
   SimTime tick_us = 10'000;
   int election_ticks = 10;

@@ -146,5 +146,23 @@ TEST(DamagePlan, OneDamagePerDownTime) {
   EXPECT_EQ(twice.damage[static_cast<size_t>(DamageKind::kDrop)], 1u) << "after a restart, again";
 }
 
+// The planted bug: a damaged node that answers without Message::repairing
+// (as one that skipped its repair would) is caught by the repair check,
+// which judges the node by its log, not by the flag it sends; the same runs
+// without the bug pass.
+TEST(DamagePlan, RepairCheckCatchesANodeThatIgnoresItsRepair) {
+  for (uint64_t seed = 1; seed <= 4; seed++) {
+    SimOptions o = Short(3);
+    o.schedule = ParseSchedule("1000:damage:1:1;1300:restart:1", 3).value();  // drop a segment
+    const RunResult clean = RunSimulation(seed, o);
+    EXPECT_TRUE(clean.ok) << "seed " << seed << ": " << clean.failure;
+    o.plant_ignore_repair = true;
+    const RunResult planted = RunSimulation(seed, o);
+    ASSERT_FALSE(planted.ok) << "seed " << seed;
+    EXPECT_NE(planted.failure.find("repair: damaged node n1 sent"), std::string::npos)
+        << planted.failure;
+  }
+}
+
 }  // namespace
 }  // namespace raft::sim
