@@ -96,7 +96,7 @@ Status Wal::Recover() {
   if (replay.marker > replay.base) {
     // The log was compacted up to a snapshot whose file is gone: the entries
     // it covered are lost, so none after it can be applied either.
-    Damage(options_.dir + ": the log records a snapshot at index " +
+    Damage(replay.marker_at + ": the log records a snapshot at index " +
            std::to_string(replay.marker.value) + " but the newest snapshot file covers only " +
            std::to_string(replay.base.value));
     replay.log.clear();
@@ -106,6 +106,12 @@ Status Wal::Recover() {
   }
   const Index last = replay.base + replay.log.size();
 
+  // A last segment without a record lost its header in a crash while it was
+  // created; once the metadata names it, that header had been durable.
+  const bool empty_last = !segments_.empty() && replay.records_end == 0 && !replay.damaged;
+  if (empty_last && meta && segments_.back().seq <= meta->last_segment) {
+    Damage(Path(segments_.back().name) + ": empty, but the metadata records it as created");
+  }
   // What the metadata promises the log must hold.
   const bool legacy = !meta && !meta_lost && !replay.chained;
   if (initialized && !meta && !meta_lost && !legacy) {
@@ -151,6 +157,7 @@ Status Wal::Recover() {
   }
   recovery_.repair_target = meta_.repair_target;
   recovery_.meta_created = legacy && initialized;
+  recovery_.fresh = !initialized;
   cache_.Append(replay.log);
   cache_.SetHardState(hard_state_);
   cache_.SetRepairTarget(meta_.repair_target);
@@ -168,12 +175,13 @@ Status Wal::Recover() {
   // A segment whose header never became durable (crash while creating it)
   // holds no record: drop it (writes continue in the previous segment,
   // whose roll already cut its zeros, or in a fresh one when none is left).
-  if (!segments_.empty() && replay.records_end == 0) {
+  if (empty_last) {
     s = fs_.Remove(Path(segments_.back().name));
     if (!s.ok()) return s;
     segments_.pop_back();
     replay.records_end = replay.previous_end;
     replay.last_crc = replay.previous_crc;
+    replay.last_cut_short = replay.previous_cut_short;
   }
   last_crc_ = replay.last_crc;
   if (recovery_.meta_created) {
@@ -185,7 +193,13 @@ Status Wal::Recover() {
   // tail. Writing on in it would break the rule that a short preallocated
   // segment holds no torn write (a torn write keeps the length), so the
   // next record opens a new segment.
-  if (segments_.empty() || replay.last_cut_short) return StartSegment();
+  if (segments_.empty()) return StartSegment();
+  if (replay.last_cut_short) {
+    // Only the last segment may end in unused zeros: cut them first, as a
+    // roll does.
+    s = fs_.Truncate(Path(segments_.back().name), replay.records_end);
+    return s.ok() ? StartSegment() : s;
+  }
   Result<std::unique_ptr<WritableFile>> f =
       fs_.OpenAt(Path(segments_.back().name), replay.records_end);
   if (!f.ok()) return f.status();
@@ -205,6 +219,7 @@ Status Wal::ReplaySegments(Replay& replay) {
     }
     replay.previous_end = replay.records_end;
     replay.previous_crc = replay.last_crc;
+    replay.previous_cut_short = replay.last_cut_short;
     Status s = ReplaySegment(segments_[i], i + 1 == segments_.size(), prev_crc, replay);
     if (!s.ok()) return s;
     prev_crc = replay.last_crc;
@@ -315,7 +330,10 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t>
           hard_state_ = rec.hard_state;
           break;
         case WalRecordType::kSnapshot:
-          replay.marker = std::max(replay.marker, rec.snapshot_index);
+          if (rec.snapshot_index > replay.marker) {
+            replay.marker = rec.snapshot_index;
+            replay.marker_at = path + ": record at offset " + std::to_string(offset);
+          }
           if (rec.snapshot_replaces_log) replay.log.clear();
           break;
       }
@@ -549,6 +567,25 @@ Status Wal::MarkRepaired() {
   meta_.repair_target.reset();
   cache_.SetRepairTarget(std::nullopt);
   return RefreshMeta();
+}
+
+Status Wal::BeginRepair(Index target) {
+  if (failed_) return *failed_;
+  meta_.repair_target = std::max(meta_.repair_target.value_or(Index{}), target);
+  cache_.SetRepairTarget(meta_.repair_target);
+  recovery_.repair_target = meta_.repair_target;
+  return WriteMeta();
+}
+
+Status Wal::AdoptClusterId(const std::string& cluster_id) {
+  if (failed_) return *failed_;
+  if (meta_.cluster_id == cluster_id) return Status::Ok();
+  if (!meta_.cluster_id.empty()) {
+    return Status::Error(StatusCode::kCorruption, options_.dir + ": the WAL belongs to cluster " +
+                                                      meta_.cluster_id + ", not " + cluster_id);
+  }
+  meta_.cluster_id = cluster_id;
+  return WriteMeta();
 }
 
 Status Wal::SaveReceivedSnapshot(const Snapshot& snapshot) {

@@ -82,6 +82,7 @@ struct WalRecoveryInfo {
   // Set when the node starts repairing (a new or an unfinished repair).
   std::optional<Index> repair_target;
   bool meta_created = false;  // a directory from before the metadata file
+  bool fresh = false;         // nothing was there: a new WAL
 };
 
 class Wal final : public DurableLog {
@@ -97,6 +98,13 @@ class Wal final : public DurableLog {
   // clean exit (Saves without sync leave only commit-index hints unsynced).
   Status Sync();
   Status MarkRepaired() override;
+  // Starts a repair at open, before Raft reads the storage: the host knows
+  // this node lost state the WAL cannot see (a data directory made anew
+  // for a node that ran as a member). Target as in InitialState.
+  Status BeginRepair(Index target);
+  // Records the cluster id once the host knows it; a WAL of another cluster
+  // is refused.
+  Status AdoptClusterId(const std::string& cluster_id);
 
   const WalRecoveryInfo& recovery() const { return recovery_; }
   size_t segment_count() const { return segments_.size(); }
@@ -112,6 +120,7 @@ class Wal final : public DurableLog {
     Index base;              // the snapshot's index
     std::vector<Entry> log;  // entries after base
     Index marker;            // the newest snapshot marker
+    std::string marker_at;   // where it was recorded: "<file>: record at offset N"
     uint64_t records_end = 0;
     uint32_t last_crc = 0;        // stored checksum of the last record replayed
     bool damaged = false;         // stop: nothing after the damage is used
@@ -119,6 +128,7 @@ class Wal final : public DurableLog {
     bool last_cut_short = false;  // preallocated, and shorter than allocated
     uint64_t previous_end = 0;    // records_end and last_crc of the segment
     uint32_t previous_crc = 0;    // before the last one
+    bool previous_cut_short = false;
   };
   Wal(FileSystem& fs, WalOptions options);
   Status Recover();
