@@ -4,11 +4,16 @@
 //   raft-sim --seeds N [--start S]   sweeps N seeds; prints every failing seed
 //                                with the exact command that replays it
 //   raft-sim --seed S --trace    prints every event of the run
+//   raft-sim ... --no-damage     never damages synced WAL data (issue 15)
+//
+// Each run and the sweep summary end with damage=flip:N,drop:N,...: how
+// often each kind of damage to synced data fired (DamageKind).
 //
 // Exit status: 0 when every run passed, 1 when any failed, 2 on bad flags.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -50,6 +55,7 @@ struct Flags {
   uint64_t chaos_ms = 10'000;
   uint64_t liveness_ms = 10'000;
   bool no_faults = false;
+  bool no_damage = false;
   std::string schedule;
 };
 
@@ -59,6 +65,7 @@ std::string ReplayCommand(const Flags& f, uint64_t seed) {
      << " --liveness-ms " << f.liveness_ms << " --clients " << f.sim.clients << " --keys "
      << f.sim.keys;
   if (f.no_faults) os << " --no-faults";
+  if (f.no_damage) os << " --no-damage";
   if (!f.schedule.empty()) os << " --schedule '" << f.schedule << "'";
   if (f.sim.drop_rate) os << " --drop-rate " << *f.sim.drop_rate;
   if (f.sim.duplicate_rate) os << " --dup-rate " << *f.sim.duplicate_rate;
@@ -67,11 +74,22 @@ std::string ReplayCommand(const Flags& f, uint64_t seed) {
   return os.str();
 }
 
+// "flip:1,drop:0,...": damage actions that fired, by kind.
+std::string DamageCounts(const std::array<size_t, raft::sim::kDamageKinds>& counts) {
+  std::string out;
+  for (size_t k = 0; k < counts.size(); k++) {
+    if (k > 0) out += ",";
+    out += raft::sim::DamageKindName(static_cast<raft::sim::DamageKind>(k));
+    out += ":" + std::to_string(counts[k]);
+  }
+  return out;
+}
+
 void PrintRun(const RunResult& r) {
   std::printf(
       "seed %llu: %s  trace=%016llx events=%llu sim=%.1fs applied=%llu leaders=%zu "
       "ops ok=%zu fail=%zu unknown=%zu crashes=%zu partitions=%zu "
-      "msgs sent=%llu dropped=%llu dup=%llu snapshots=%llu\n  faults: %s\n",
+      "msgs sent=%llu dropped=%llu dup=%llu snapshots=%llu damage=%s acked=%zu\n  faults: %s\n",
       static_cast<unsigned long long>(r.seed), r.ok ? "PASS" : "FAIL",
       static_cast<unsigned long long>(r.trace_hash), static_cast<unsigned long long>(r.events),
       r.end_us / 1e6, static_cast<unsigned long long>(r.max_applied), r.leaders, r.ops_ok,
@@ -79,7 +97,8 @@ void PrintRun(const RunResult& r) {
       static_cast<unsigned long long>(r.network.sent),
       static_cast<unsigned long long>(r.network.dropped),
       static_cast<unsigned long long>(r.network.duplicated),
-      static_cast<unsigned long long>(r.network.snapshots), r.fault_plan.c_str());
+      static_cast<unsigned long long>(r.network.snapshots), DamageCounts(r.damage).c_str(),
+      r.acked_writes, r.fault_plan.c_str());
   if (!r.refused.empty()) {
     std::printf("  refused:");
     for (const auto& [reason, count] : r.refused) std::printf(" %s=%zu", reason.c_str(), count);
@@ -104,6 +123,7 @@ int main(int argc, char** argv) {
   app.add_option("--clients", f.sim.clients, "concurrent clients")->check(CLI::Range(1, 64));
   app.add_option("--keys", f.sim.keys, "key space size")->check(CLI::Range(1, 1000));
   app.add_flag("--no-faults", f.no_faults, "run without faults");
+  app.add_flag("--no-damage", f.no_damage, "never damage synced WAL data (other faults stay)");
   auto rate = [&app](const char* name, std::optional<double>& out, double max, const char* help) {
     app.add_option_function<double>(
            name, [&out](double v) { out = v; }, help)
@@ -126,6 +146,7 @@ int main(int argc, char** argv) {
   f.sim.chaos_us = f.chaos_ms * 1000;
   f.sim.liveness_budget_us = f.liveness_ms * 1000;
   f.sim.faults = !f.no_faults;
+  f.sim.damage = !f.no_damage;
   f.sim.trace = f.trace;
   if (!f.schedule.empty()) {
     auto parsed = raft::sim::ParseSchedule(f.schedule, f.sim.nodes);
@@ -157,10 +178,18 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   uint64_t failed = 0;
   double sim_seconds = 0;
+  std::array<size_t, raft::sim::kDamageKinds> damage{};
+  uint64_t damaged_seeds = 0;
   for (uint64_t i = 0; i < f.seeds; i++) {
     const uint64_t seed = f.start + i;
     const RunResult r = run(seed);
     sim_seconds += r.end_us / 1e6;
+    size_t fired = 0;
+    for (size_t k = 0; k < damage.size(); k++) {
+      damage[k] += r.damage[k];
+      fired += r.damage[k];
+    }
+    if (fired > 0) damaged_seeds++;
     if (!r.ok) {
       failed++;
       PrintRun(r);
@@ -177,10 +206,11 @@ int main(int argc, char** argv) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "raft-sim summary: seeds=%llu passed=%llu failed=%llu nodes=%zu wall=%.1fs "
-      "sim_per_wall=%.0fx seeds_per_min=%.0f\n",
+      "sim_per_wall=%.0fx seeds_per_min=%.0f damage=%s damaged_seeds=%llu\n",
       static_cast<unsigned long long>(f.seeds), static_cast<unsigned long long>(f.seeds - failed),
       static_cast<unsigned long long>(failed), f.sim.nodes, wall,
       wall > 0 ? sim_seconds / wall : 0.0,
-      wall > 0 ? 60.0 * static_cast<double>(f.seeds) / wall : 0.0);
+      wall > 0 ? 60.0 * static_cast<double>(f.seeds) / wall : 0.0, DamageCounts(damage).c_str(),
+      static_cast<unsigned long long>(damaged_seeds));
   return failed == 0 ? 0 : 1;
 }

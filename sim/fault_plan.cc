@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <sstream>
 
 #include "sim/sim_random.h"
@@ -22,7 +23,48 @@ std::string FaultPlan::Describe() const {
      << " keep=" << snapshots.keep_entries << " segment=" << segment_bytes_max
      << (preallocate_segments ? " preallocated" : " appended")
      << " chunk=" << snapshot_chunk_bytes_max;
+  if (damage.per_sec > 0) os << "\n  " << damage.Describe();
   return os.str();
+}
+
+std::string DamagePlan::Describe() const {
+  std::ostringstream os;
+  os.precision(3);
+  os << "damage/s=" << per_sec << " nodes=";
+  const char* sep = "";
+  for (uint64_t i = 1; i <= 64; i++) {
+    if ((nodes_mask >> (i - 1)) & 1) {
+      os << sep << i;
+      sep = ",";
+    }
+  }
+  os << " kinds=";
+  sep = "";
+  for (size_t k = 0; k < kDamageKinds; k++) {
+    if (kinds[k]) {
+      os << sep << DamageKindName(static_cast<DamageKind>(k));
+      sep = ",";
+    }
+  }
+  return os.str();
+}
+
+DamagePlan DrawDamagePlan(Rng& rng, size_t nodes, bool enabled) {
+  DamagePlan d;
+  const size_t damageable_max = (nodes - 1) / 2;
+  // Rare: one seed in four damages anything, at a low rate.
+  if (!enabled || damageable_max == 0 || !Chance(rng, 0.25)) return d;
+  d.per_sec = 0.05 + 0.35 * UniformReal(rng);
+  const size_t damageable = 1 + rng.Uniform(damageable_max);
+  while (static_cast<size_t>(__builtin_popcountll(d.nodes_mask)) < damageable) {
+    d.nodes_mask |= 1ULL << rng.Uniform(nodes);
+  }
+  // Swarm within the damage too: each kind on with probability 1/2, and
+  // at least one.
+  bool any = false;
+  for (bool& on : d.kinds) any |= (on = Chance(rng, 0.5));
+  if (!any) d.kinds[rng.Uniform(kDamageKinds)] = true;
+  return d;
 }
 
 FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
@@ -64,6 +106,38 @@ FaultPlan DrawFaultPlan(Rng& rng, bool enabled) {
   p.torn_writes = Chance(rng, 0.5);
   p.disk_errors_per_sec = maybe(0.01, 0.3);
   return p;
+}
+
+FaultSchedule DrawDamageSchedule(Rng& rng, const FaultPlan& plan, SimTime chaos_us) {
+  FaultSchedule out;
+  const DamagePlan& d = plan.damage;
+  if (d.per_sec <= 0 || d.nodes_mask == 0) return out;
+  std::vector<uint64_t> victims;
+  for (uint64_t i = 1; i <= 64; i++) {
+    if ((d.nodes_mask >> (i - 1)) & 1) victims.push_back(i);
+  }
+  std::vector<uint64_t> kinds;
+  for (size_t k = 0; k < kDamageKinds; k++) {
+    if (d.kinds[k]) kinds.push_back(k);
+  }
+  const SimTime down_max_us = plan.down_max_us > 0 ? plan.down_max_us : 1'000'000;
+  for (SimTime t = ExponentialUs(rng, d.per_sec); t < chaos_us;
+       t += ExponentialUs(rng, d.per_sec)) {
+    const uint64_t victim = victims[rng.Uniform(victims.size())];
+    out.push_back({t, FaultKind::kDamage, victim, kinds[rng.Uniform(kinds.size())]});
+    out.push_back({t + Between(rng, 1000, down_max_us), FaultKind::kRestart, victim, 0});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const FaultAction& x, const FaultAction& y) { return x.at_us < y.at_us; });
+  return out;
+}
+
+FaultSchedule MergeSchedules(const FaultSchedule& a, const FaultSchedule& b) {
+  FaultSchedule out;
+  out.reserve(a.size() + b.size());
+  std::merge(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out),
+             [](const FaultAction& x, const FaultAction& y) { return x.at_us < y.at_us; });
+  return out;
 }
 
 SimTime ExponentialUs(Rng& rng, double per_sec) {

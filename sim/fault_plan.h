@@ -3,9 +3,14 @@
 // the schedule of crashes, restarts, partitions and disk errors drawn from
 // the plan.
 //
+// Damage to synced data (issue 15) is drawn from a stream of its own, so
+// adding it left every other draw of a seed as it was: a seed without
+// damage replays the run it did before damage existed.
+//
 // Threading: plain values and pure functions of the Rng.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "core/replica.h"
@@ -14,6 +19,17 @@
 #include "sim/sim_network.h"
 
 namespace raft::sim {
+
+// Rare damage to a down node's synced WAL (swarm: most seeds have none).
+// The nodes that may be damaged are fixed up front and are at most a
+// minority, (n-1)/2, so a quorum always keeps intact logs and the usual
+// invariants must still hold.
+struct DamagePlan {
+  double per_sec = 0;                      // 0: no damage in this run
+  uint64_t nodes_mask = 0;                 // bit i-1: node i may be damaged
+  std::array<bool, kDamageKinds> kinds{};  // the kinds this seed draws from
+  std::string Describe() const;
+};
 
 // The fault mix of one run, drawn from its seed.
 struct FaultPlan {
@@ -36,12 +52,20 @@ struct FaultPlan {
   uint64_t snapshot_chunk_bytes_max = 1 << 20;
   bool torn_writes = false;        // a crash may keep part of unsynced writes
   double disk_errors_per_sec = 0;  // EIO on a sync or append
+  DamagePlan damage;               // drawn by DrawDamagePlan, from its own stream
   std::string Describe() const;
 };
 FaultPlan DrawFaultPlan(Rng& rng, bool enabled);
+// Draws nothing but per_sec = 0 unless enabled.
+DamagePlan DrawDamagePlan(Rng& rng, size_t nodes, bool enabled);
 // Node crashes, restarts and partitions for the chaos phase of a plan.
 // A partition action replaces the previous one.
 FaultSchedule DrawFaultSchedule(Rng& rng, const FaultPlan& plan, size_t nodes, SimTime chaos_us);
+// Damage actions for the chaos phase, each followed by a restart of the
+// damaged node (which stays down until then).
+FaultSchedule DrawDamageSchedule(Rng& rng, const FaultPlan& plan, SimTime chaos_us);
+// Merges two time-ordered schedules; at equal times, a's actions first.
+FaultSchedule MergeSchedules(const FaultSchedule& a, const FaultSchedule& b);
 
 // Exponentially distributed gap for a Poisson process of the given rate.
 SimTime ExponentialUs(Rng& rng, double per_sec);

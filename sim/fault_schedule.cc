@@ -25,6 +25,8 @@ const char* KindName(FaultKind k) {
       return "heal";
     case FaultKind::kDiskError:
       return "disk-error";
+    case FaultKind::kDamage:
+      return "damage";
   }
   return "?";
 }
@@ -38,6 +40,7 @@ int Arity(FaultKind k) {
     case FaultKind::kOneWay:
     case FaultKind::kPartial:
     case FaultKind::kDiskError:
+    case FaultKind::kDamage:
       return 2;
     default:
       return 1;
@@ -76,6 +79,22 @@ Status Bad(const std::string& action, const std::string& why) {
 
 }  // namespace
 
+const char* DamageKindName(DamageKind kind) {
+  switch (kind) {
+    case DamageKind::kFlip:
+      return "flip";
+    case DamageKind::kDrop:
+      return "drop";
+    case DamageKind::kTruncate:
+      return "truncate";
+    case DamageKind::kMeta:
+      return "meta";
+    case DamageKind::kLatent:
+      return "latent";
+  }
+  return "?";
+}
+
 std::string FormatSchedule(const FaultSchedule& schedule) {
   std::ostringstream os;
   for (size_t i = 0; i < schedule.size(); i++) {
@@ -99,9 +118,10 @@ Result<FaultSchedule> ParseSchedule(const std::string& text, size_t nodes) {
     if (!ParseUint(parts[0], ms)) return Bad(action, "time must be whole milliseconds");
     f.at_us = ms * 1000;
     bool known = false;
-    for (FaultKind k : {FaultKind::kCrash, FaultKind::kCrashMid, FaultKind::kRestart,
-                        FaultKind::kIsolate, FaultKind::kSplit, FaultKind::kOneWay,
-                        FaultKind::kPartial, FaultKind::kHeal, FaultKind::kDiskError}) {
+    for (FaultKind k :
+         {FaultKind::kCrash, FaultKind::kCrashMid, FaultKind::kRestart, FaultKind::kIsolate,
+          FaultKind::kSplit, FaultKind::kOneWay, FaultKind::kPartial, FaultKind::kHeal,
+          FaultKind::kDiskError, FaultKind::kDamage}) {
       if (parts[1] == KindName(k)) {
         f.kind = k;
         known = true;
@@ -123,6 +143,9 @@ Result<FaultSchedule> ParseSchedule(const std::string& text, size_t nodes) {
       return Bad(action, "mask must name a proper, non-empty subset of nodes");
     }
     if (f.kind == FaultKind::kDiskError && f.b > 1) return Bad(action, "W must be 0 or 1");
+    if (f.kind == FaultKind::kDamage && f.b >= kDamageKinds) {
+      return Bad(action, "K must be a damage kind, 0 to " + std::to_string(kDamageKinds - 1));
+    }
     if (!out.empty() && f.at_us < out.back().at_us) return Bad(action, "times must not decrease");
     out.push_back(f);
   }

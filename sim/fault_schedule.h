@@ -13,6 +13,11 @@
 //   partial:A:B      A and B cannot talk; both still reach everyone else
 //   heal             restore every link
 //   disk-error:N:W   N's next sync (W=0) or append (W=1) fails with EIO
+//   damage:N:K       crash N if it is up, then damage its synced WAL with
+//                    kind K (DamageKind: 0 flip a bit in a segment's
+//                    records, 1 drop a segment, 2 truncate a segment inside
+//                    its records, 3 remove the metadata file, 4 a latent
+//                    read error on a segment); N stays down until a restart
 // Node 0 means the current leader (or node 1 when there is none), and
 // restart:0 restarts every crashed node.
 // A partition action (isolate, split, oneway, partial) replaces the previous
@@ -40,7 +45,20 @@ enum class FaultKind : uint8_t {
   kPartial,
   kHeal,
   kDiskError,
+  kDamage,
 };
+
+// What a damage action does to a down node's synced WAL (issue 15). The
+// numbers are the K of "damage:N:K".
+enum class DamageKind : uint8_t {
+  kFlip,      // flip one bit inside a segment's records (not its zero tail)
+  kDrop,      // remove a whole segment file
+  kTruncate,  // cut a segment at an offset inside its records
+  kMeta,      // remove the WAL's metadata file
+  kLatent,    // reads of a segment fail (a bad sector)
+};
+inline constexpr size_t kDamageKinds = 5;
+const char* DamageKindName(DamageKind kind);
 
 struct FaultAction {
   SimTime at_us = 0;

@@ -40,6 +40,11 @@ class InvariantChecker {
   const std::string& violation() const { return *violation_; }
   size_t leaders_seen() const { return leader_by_term_.size(); }
   Index max_applied() const { return Index{applied_.size()}; }
+  // The term of the entry applied at index, or term 0 if none was yet.
+  Term AppliedTerm(Index index) const {
+    return index.value >= 1 && index.value <= applied_.size() ? applied_[index.value - 1].first
+                                                              : Term{};
+  }
 
  private:
   struct EntryRecord {

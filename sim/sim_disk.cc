@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/assert.h"
+
 namespace raft::sim {
 
 namespace {
@@ -84,6 +86,7 @@ Result<std::unique_ptr<WritableFile>> SimDisk::Create(const std::string& path) {
   if (!dirs_.contains(DirOf(path))) return NotFound(DirOf(path));
   auto inode = std::make_shared<Inode>();
   names_[path] = inode;
+  read_errors_.erase(path);  // a new file, on other sectors
   return std::unique_ptr<WritableFile>(new SimFile(*this, inode, 0));
 }
 
@@ -96,6 +99,7 @@ Result<std::unique_ptr<WritableFile>> SimDisk::CreatePreallocated(const std::str
   inode->data.assign(bytes, '\0');
   inode->durable = inode->data;  // the zeros are synced before the file is handed out
   names_[path] = inode;
+  read_errors_.erase(path);
   return std::unique_ptr<WritableFile>(new SimFile(*this, inode, 0));
 }
 
@@ -111,6 +115,9 @@ Result<std::unique_ptr<WritableFile>> SimDisk::OpenAt(const std::string& path, u
 Result<std::string> SimDisk::ReadFile(const std::string& path) {
   auto it = names_.find(path);
   if (it == names_.end()) return NotFound(path);
+  if (read_errors_.contains(path)) {
+    return Status::Error(StatusCode::kIoError, "EIO: simulated read error: " + path);
+  }
   return it->second->data;
 }
 
@@ -130,11 +137,16 @@ Status SimDisk::Rename(const std::string& from, const std::string& to) {
   if (it == names_.end()) return NotFound(from);
   names_[to] = it->second;
   names_.erase(from);
+  // The bad sector stays with the old data; the name moves to good data
+  // (a rename is how a writer replaces a file it rewrote).
+  read_errors_.erase(from);
+  read_errors_.erase(to);
   return Status::Ok();
 }
 
 Status SimDisk::Remove(const std::string& path) {
   if (names_.erase(path) == 0) return NotFound(path);
+  read_errors_.erase(path);
   return Status::Ok();
 }
 
@@ -174,6 +186,43 @@ void SimDisk::Crash(bool tear) {
     inode->dirty_to = 0;
   }
   fail_next_sync_ = fail_next_append_ = false;
+}
+
+Status SimDisk::FlipBit(const std::string& path, uint64_t bit) {
+  auto it = names_.find(path);
+  if (it == names_.end()) return NotFound(path);
+  Inode& inode = *it->second;
+  RAFT_ASSERT(inode.dirty_from == SIZE_MAX);  // damage hits a node that is down
+  if (bit / 8 >= inode.durable.size()) {
+    return Status::Error(StatusCode::kInvalidArgument, "bit past the end of " + path);
+  }
+  const auto mask = static_cast<char>(1u << (bit % 8));
+  inode.durable[bit / 8] ^= mask;
+  if (bit / 8 < inode.data.size()) inode.data[bit / 8] ^= mask;
+  return Status::Ok();
+}
+
+Status SimDisk::CutDurably(const std::string& path, uint64_t size) {
+  auto it = names_.find(path);
+  if (it == names_.end()) return NotFound(path);
+  RAFT_ASSERT(it->second->dirty_from == SIZE_MAX);
+  if (size > it->second->durable.size()) {
+    return Status::Error(StatusCode::kInvalidArgument, "cut past the end of " + path);
+  }
+  return Truncate(path, size);  // durable at once
+}
+
+Status SimDisk::RemoveDurably(const std::string& path) {
+  if (names_.erase(path) == 0) return NotFound(path);
+  synced_names_.erase(path);
+  read_errors_.erase(path);
+  return Status::Ok();
+}
+
+Status SimDisk::SetReadError(const std::string& path) {
+  if (!names_.contains(path)) return NotFound(path);
+  read_errors_.insert(path);
+  return Status::Ok();
 }
 
 }  // namespace raft::sim

@@ -9,7 +9,12 @@
 //     crash reverts the directory to its last synced state;
 //   - I/O errors on demand: the next sync or append fails with EIO, and a
 //     capacity limit makes writes that grow the disk (appends, creating a
-//     preallocated file, but not overwriting one) fail with ENOSPC.
+//     preallocated file, but not overwriting one) fail with ENOSPC;
+//   - damage to synced data, for a node that is down (issue 15): a flipped
+//     bit, a file cut short or lost, and a latent read error (a bad sector:
+//     reads of the file fail until it is removed or renamed over). Each
+//     changes what a reader sees and what survives a crash alike, since the
+//     medium itself changed.
 //
 // Files are inodes shared between names, as on POSIX, so a rename followed
 // by a crash without SyncDir brings back the old name with the same data.
@@ -20,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "core/rng.h"
@@ -54,6 +60,19 @@ class SimDisk final : public FileSystem {
   void SetCapacity(uint64_t bytes) { capacity_bytes_ = bytes; }
   uint64_t UsedBytes() const;
 
+  // Damage to durable data. Call only while the disk's node is down, when
+  // nothing is unsynced; each changes the visible and the durable image.
+  // Flips bit `bit` (0 = the low bit of byte 0) of path's contents.
+  Status FlipBit(const std::string& path, uint64_t bit);
+  // Cuts path to size bytes (no longer than it is).
+  Status CutDurably(const std::string& path, uint64_t size);
+  // Removes path as if the removal had been synced.
+  Status RemoveDurably(const std::string& path);
+  // ReadFile(path) fails with kIoError until path is removed, renamed or
+  // replaced (Create, CreatePreallocated, a Rename onto it).
+  Status SetReadError(const std::string& path);
+  bool HasReadError(const std::string& path) const { return read_errors_.contains(path); }
+
   struct Inode {
     std::string data;     // what a reader sees now
     std::string durable;  // what survives a crash
@@ -72,6 +91,7 @@ class SimDisk final : public FileSystem {
   std::map<std::string, std::shared_ptr<Inode>> names_;         // what a reader sees now
   std::map<std::string, std::shared_ptr<Inode>> synced_names_;  // what survives a crash
   std::map<std::string, bool> dirs_;
+  std::set<std::string> read_errors_;  // paths with a latent read error
   bool fail_next_sync_ = false;
   bool fail_next_append_ = false;
   uint64_t capacity_bytes_ = UINT64_MAX;

@@ -32,6 +32,15 @@ Status SimNode::Start() {
 
 void SimNode::Crash(bool tear) {
   RAFT_ASSERT(alive());
+  // Every entry the Wal holds was synced by the Save that added it (a
+  // failed Save adds none), so its cache is what the disk durably holds.
+  const Storage& durable = wal_->storage();
+  durable_at_crash_.clear();
+  for (Index i = durable.FirstIndex(); i <= durable.LastIndex(); i = i.Next()) {
+    Result<Term> term = durable.TermAt(i);
+    RAFT_ASSERT(term.ok());
+    durable_at_crash_.emplace_back(i, term.value());
+  }
   replica_.reset();
   wal_.reset();
   disk_.Crash(tear);
@@ -47,6 +56,8 @@ void SimNode::Send(Message m) {
     }
     --*crash_after_sends_;
   }
+  if (options_.plant_ignore_repair) m.repairing = false;
+  if (on_send) on_send(m);
   network_.Send(m);
 }
 

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "core/replica.h"
 #include "core/storage/wal.h"
@@ -23,6 +25,9 @@ struct SimNodeOptions {
   SnapshotPolicy snapshots;
   uint64_t segment_bytes_max = 64 << 10;  // small, so runs roll segments often
   bool preallocate_segments = true;
+  // A planted bug, for tests of the checkers: the node's answers leave
+  // without Message::repairing, as from a node that skips its repair.
+  bool plant_ignore_repair = false;
 };
 
 class SimNode final : public Transport {
@@ -51,6 +56,12 @@ class SimNode final : public Transport {
   bool crash_pending() const { return crash_pending_; }
   // Called after every apply on the live replica (for the checkers).
   std::function<void(NodeId, const Entry&)> on_apply;
+  // Called for every message that really leaves the node (for the checkers).
+  std::function<void(const Message&)> on_send;
+  // The (index, term) of every entry the WAL durably held when the node
+  // last crashed, above its snapshot: what damage to the synced log can
+  // take from it.
+  const std::vector<std::pair<Index, Term>>& durable_at_crash() const { return durable_at_crash_; }
 
  private:
   Config config_;
@@ -61,6 +72,7 @@ class SimNode final : public Transport {
   std::unique_ptr<Wal> wal_;
   std::unique_ptr<Replica> replica_;
   uint64_t incarnation_ = 0;
+  std::vector<std::pair<Index, Term>> durable_at_crash_;
   std::optional<uint64_t> crash_after_sends_;
   bool crash_pending_ = false;
 };

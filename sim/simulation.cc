@@ -6,6 +6,10 @@
 #include <optional>
 #include <sstream>
 
+#include "core/storage/wal.h"
+#include "core/storage/wal_meta.h"
+#include "core/storage/wal_record.h"
+#include "sim/durability_checker.h"
 #include "sim/invariant_checker.h"
 #include "sim/linearizability.h"
 #include "sim/sim_node.h"
@@ -19,11 +23,41 @@ namespace {
 // feedback loop multiplies messages, and the run fails instead of eating RAM.
 constexpr size_t kPendingEventsMax = 1'000'000;
 
+// Where a node's WAL lives on its SimDisk (SimNode::Start).
+constexpr char kWalDir[] = "data";
+
+// The segment files of a WAL directory, oldest first, as paths.
+std::vector<std::string> SegmentPaths(SimDisk& disk) {
+  std::vector<std::string> out;
+  Result<std::vector<std::string>> names = disk.List(kWalDir);
+  if (!names.ok()) return out;
+  for (const std::string& name : names.value()) {
+    uint64_t seq = 0;
+    Index first;
+    if (ParseSegmentFileName(name, seq, first)) out.push_back(JoinPath(kWalDir, name));
+  }
+  return out;
+}
+
+// The end of a segment's valid records: what follows (preallocated zeros,
+// or nothing) holds no data to damage.
+uint64_t RecordsEnd(std::string_view bytes) {
+  size_t offset = 0;
+  while (offset < bytes.size()) {
+    const DecodeResult r = DecodeRecord(bytes, offset);
+    if (r.error != DecodeError::kNone || r.size == 0) break;
+    offset += r.size;
+  }
+  return offset;
+}
+
 // Where a client's reply comes from.
 struct Reply {
   enum Kind { kOk, kRedirect, kRetry } kind = kRetry;
   NodeId leader_hint;
   kv::ApplyResult result;
+  Index index;  // kOk for a write: the entry that carried it
+  Term term;
 };
 
 class World {
@@ -57,6 +91,13 @@ class World {
   // Faults.
   void CrashNode(NodeId id);
   void StartNode(NodeId id);
+  // Crashes the node if it is up, then damages its synced WAL.
+  void DamageNode(NodeId id, DamageKind kind);
+  // After a damaged node starts: tells the checker which committed entries
+  // it lost.
+  void RecordLoss(SimNode& n);
+  std::string DescribeDamage(SimNode& n, DamageKind kind, const std::string& target, uint64_t where,
+                             std::optional<Index> meta_acked);
   void Apply(FaultAction f);
   NodeId CurrentLeader();
 
@@ -90,6 +131,7 @@ class World {
   SimOptions options_;
   SimRandom random_;
   std::unique_ptr<SplitMix64> net_rng_, fault_rng_, work_rng_;
+  std::unique_ptr<SplitMix64> damage_rng_;  // where damage strikes, at the time it does
   FaultPlan plan_;
   EventQueue events_;
   std::unique_ptr<SimNetwork> network_;
@@ -99,6 +141,12 @@ class World {
   uint64_t next_session_id_ = 1;
   History history_;
   InvariantChecker checker_;
+  DurabilityChecker durability_;
+  std::vector<bool> damaged_;  // damaged since the node's last start
+  // Per node, what its WAL held when first damaged since its last start,
+  // for a violation message.
+  std::vector<std::string> damage_context_;
+  std::array<size_t, kDamageKinds> damage_fired_{};
   uint64_t trace_hash_ = 1469598103934665603ULL;
   bool liveness_ = false;
   size_t crashes_ = 0, partitions_ = 0;
@@ -113,7 +161,8 @@ World::World(uint64_t seed, const SimOptions& options)
       random_(seed),
       net_rng_(random_.Stream("network")),
       fault_rng_(random_.Stream("faults")),
-      work_rng_(random_.Stream("workload")) {
+      work_rng_(random_.Stream("workload")),
+      damage_rng_(random_.Stream("damage-target")) {
   auto plan_rng = random_.Stream("plan");
   plan_ = DrawFaultPlan(*plan_rng, options.faults);
   if (options.drop_rate) plan_.network.drop_rate = *options.drop_rate;
@@ -129,6 +178,15 @@ World::World(uint64_t seed, const SimOptions& options)
   schedule_ = options.schedule
                   ? *options.schedule
                   : DrawFaultSchedule(*plan_rng, plan_, options.nodes, options.chaos_us);
+  // Damage is drawn after and apart from everything else (fault_plan.h).
+  auto damage_plan_rng = random_.Stream("damage");
+  plan_.damage = DrawDamagePlan(*damage_plan_rng, options.nodes, options.faults && options.damage);
+  if (!options.schedule) {
+    schedule_ =
+        MergeSchedules(schedule_, DrawDamageSchedule(*damage_plan_rng, plan_, options.chaos_us));
+  }
+  damaged_.assign(options.nodes, false);
+  damage_context_.assign(options.nodes, "");
   network_ = std::make_unique<SimNetwork>(events_, *net_rng_, plan_.network,
                                           [this](const Message& m) { Deliver(m); });
   std::vector<NodeId> voters;
@@ -148,8 +206,12 @@ World::World(uint64_t seed, const SimOptions& options)
     node_options.snapshots = plan_.snapshots;
     node_options.segment_bytes_max = plan_.segment_bytes_max;
     node_options.preallocate_segments = plan_.preallocate_segments;
+    node_options.plant_ignore_repair = options.plant_ignore_repair;
     nodes_.push_back(std::make_unique<SimNode>(c, node_options, *network_, random_));
     nodes_.back()->on_apply = [this](NodeId n, const Entry& e) { checker_.ObserveApply(n, e); };
+    nodes_.back()->on_send = [this](const Message& m) {
+      durability_.ObserveSend(m, node(m.from).replica().node().raft().log());
+    };
     drift_.push_back(1.0 + plan_.drift_max * (2 * UniformReal(*plan_rng) - 1));
   }
   for (uint64_t i = 0; i < options.clients; i++) {
@@ -183,6 +245,7 @@ NodeId World::RandomNode() { return NodeId{1 + work_rng_->Uniform(options_.nodes
 void World::Observe(SimNode& n) {
   if (n.alive()) checker_.ObserveNode(n.id(), n.incarnation(), n.replica().node().raft());
   if (!checker_.ok() && !failure_) failure_ = checker_.violation();
+  if (!durability_.ok() && !failure_) failure_ = durability_.violation();
 }
 
 void World::OnNode(NodeId id, const std::function<void(Replica&)>& fn) {
@@ -254,7 +317,105 @@ void World::StartNode(NodeId id) {
       failure_ = "node " + std::to_string(id.value) + " failed to recover: " + s.ToString();
     return;
   }
+  if (damaged_[id.value - 1]) RecordLoss(node(id));
   OnNode(id, [](Replica&) {});
+}
+
+void World::RecordLoss(SimNode& n) {
+  damaged_[n.id().value - 1] = false;
+  // Lost: committed entries (applied somewhere, as the run knows) that the
+  // node had durably logged and no longer holds.
+  const RaftLog& log = n.replica().node().raft().log();
+  std::vector<DurabilityChecker::EntryId> lost;
+  for (const auto& [index, term] : n.durable_at_crash()) {
+    if (checker_.AppliedTerm(index) != term) continue;
+    if (!DurabilityChecker::Holds(log, index, term)) lost.emplace_back(index, term);
+  }
+  // Whether recovery saw the damage is traced, not trusted: the checker
+  // judges the node by its log alone.
+  Trace("damaged-start", n.id().value, lost.size(), lost.empty() ? 0 : lost.front().first.value,
+        n.replica().node().raft().repairing());
+  durability_.ObserveDamagedRestart(n.id(), std::move(lost), damage_context_[n.id().value - 1]);
+}
+
+std::string World::DescribeDamage(SimNode& n, DamageKind kind, const std::string& target,
+                                  uint64_t where, std::optional<Index> meta_acked) {
+  std::ostringstream os;
+  os << "damage " << DamageKindName(kind) << " " << target;
+  if (kind == DamageKind::kFlip) os << " bit " << where;
+  if (kind == DamageKind::kTruncate) os << " at byte " << where;
+  os << " at " << events_.now() / 1000 << " ms, when the durable log ended at ";
+  os << (n.durable_at_crash().empty() ? Index{} : n.durable_at_crash().back().first);
+  if (meta_acked) {
+    os << " and the WAL metadata's acked index was " << *meta_acked;
+  } else {
+    os << " and the WAL had no readable metadata";
+  }
+  return os.str();
+}
+
+void World::DamageNode(NodeId id, DamageKind kind) {
+  SimNode& n = node(id);
+  if (n.alive()) CrashNode(id);
+  SimDisk& disk = n.disk();
+  // One damage per down time: two at once (say the metadata file and the
+  // newest segment) can erase every trace that the log was longer, which
+  // no recovery can see.
+  if (damaged_[id.value - 1]) {
+    Trace("damage-skipped", id.value, static_cast<uint64_t>(kind));
+    return;
+  }
+  Rng& rng = *damage_rng_;
+  // Read before the damage, which may remove the file.
+  std::optional<Index> meta_acked;
+  if (Result<std::optional<WalMeta>> meta = ReadWalMeta(disk, kWalDir); meta.ok() && meta.value()) {
+    meta_acked = meta.value()->acked_index;
+  }
+  // Segments that still hold records to damage (a latent error hides one).
+  std::vector<std::pair<std::string, uint64_t>> segments;
+  for (const std::string& path : SegmentPaths(disk)) {
+    Result<std::string> bytes = disk.ReadFile(path);
+    const uint64_t end = bytes.ok() ? RecordsEnd(bytes.value()) : 0;
+    if (end > 0) segments.emplace_back(path, end);
+  }
+  // The newest segment half the time: it holds the latest acknowledged
+  // entries, next to the torn tail that recovery may legitimately cut.
+  auto pick = [&]() -> const std::pair<std::string, uint64_t>& {
+    return Chance(rng, 0.5) ? segments.back() : segments[rng.Uniform(segments.size())];
+  };
+  Status s = Status::Error(StatusCode::kIoError, "nothing to damage");
+  uint64_t where = 0;
+  std::string target;
+  if (kind == DamageKind::kMeta) {
+    target = JoinPath(kWalDir, kWalMetaFileName);
+    if (disk.Exists(target)) s = disk.RemoveDurably(target);
+  } else if (!segments.empty()) {
+    const auto& [path, end] = pick();
+    target = path;
+    switch (kind) {
+      case DamageKind::kFlip:
+        where = rng.Uniform(end * 8);
+        s = disk.FlipBit(path, where);
+        break;
+      case DamageKind::kDrop:
+        s = disk.RemoveDurably(path);
+        break;
+      case DamageKind::kTruncate:
+        where = rng.Uniform(end);
+        s = disk.CutDurably(path, where);
+        break;
+      case DamageKind::kLatent:
+        s = disk.SetReadError(path);
+        break;
+      case DamageKind::kMeta:
+        break;
+    }
+  }
+  Trace("damage", id.value, static_cast<uint64_t>(kind), s.ok(), where);
+  if (!s.ok()) return;
+  damage_fired_[static_cast<size_t>(kind)]++;
+  damaged_[id.value - 1] = true;
+  damage_context_[id.value - 1] = DescribeDamage(n, kind, target, where, meta_acked);
 }
 
 NodeId World::CurrentLeader() {
@@ -332,6 +493,9 @@ void World::Apply(FaultAction f) {
       break;
     case FaultKind::kHeal:
       network_->HealAll();
+      break;
+    case FaultKind::kDamage:
+      DamageNode(NodeId{f.a}, static_cast<DamageKind>(f.b));
       break;
     case FaultKind::kDiskError:
       if (f.b == 0) {
@@ -446,9 +610,14 @@ void World::HandleRequest(uint64_t client, uint64_t attempt, NodeId at, Operatio
                     .expected = op.expected,
                     .expect_absent = op.expect_absent};
     r.Propose(cmd, [this, client, attempt, reply_not_ok](const Status& s,
-                                                         const kv::ApplyResult& res, Index) {
+                                                         const kv::ApplyResult& res, Index index) {
       if (!s.ok()) return reply_not_ok(s);
-      Respond(client, attempt, Reply{.kind = Reply::kOk, .result = res});
+      // Applied here just now, so the checker knows the entry's term.
+      Respond(client, attempt,
+              Reply{.kind = Reply::kOk,
+                    .result = res,
+                    .index = index,
+                    .term = checker_.AppliedTerm(index)});
     });
   });
 }
@@ -465,6 +634,7 @@ void World::OnReply(Client& c, uint64_t attempt, const Reply& reply) {
     case Reply::kOk:
       if (reply.result.session == kv::SessionVerdict::kApplied ||
           reply.result.session == kv::SessionVerdict::kDuplicate) {
+        if (history_.at(*c.op).op != kv::Op::kGet) durability_.ObserveAck(reply.index, reply.term);
         Complete(c, Outcome::kOk, &reply.result);
       } else {
         OnRefused(c, reply.result.session);
@@ -592,6 +762,12 @@ RunResult World::Run() {
     if (n->alive()) checker_.CheckWholeLog(n->id(), n->replica().node().raft().log());
   }
   if (!checker_.ok() && !failure_) failure_ = checker_.violation();
+  // Once settled, every node is up and caught up with the leader: each must
+  // hold every acknowledged write.
+  if (!failure_ && !FindBlocker()) {
+    for (auto& n : nodes_) durability_.CheckAcknowledged(n->id(), n->replica().node().raft().log());
+    if (!durability_.ok()) failure_ = durability_.violation();
+  }
   RunResult r;
   r.seed = seed_;
   if (!failure_) {
@@ -617,6 +793,8 @@ RunResult World::Run() {
   r.crashes = crashes_;
   r.refused = refused_;
   r.partitions = partitions_;
+  r.damage = damage_fired_;
+  r.acked_writes = durability_.acked();
   r.network = network_->stats();
   r.fault_plan = plan_.Describe();
   r.schedule = FormatSchedule(schedule_);

@@ -3,16 +3,20 @@
 // A run has two phases (after TigerBeetle's VOPR):
 //   1. chaos: clients issue Put/Get/Delete/CAS while faults drawn from the
 //      seed (swarm testing: the fault *rates* are drawn too) delay, drop,
-//      duplicate and cut messages, crash and restart nodes, and skew clocks;
+//      duplicate and cut messages, crash and restart nodes, skew clocks
+//      and, rarely, damage the synced WAL of a minority of nodes;
 //   2. liveness: every fault heals and every node restarts; within a fixed
 //      virtual-time budget a leader must exist and every pending client
 //      operation must complete.
-// Safety invariants are checked after every event. The same seed replays
-// the same run, event for event; trace_hash fingerprints it.
+// Safety invariants are checked after every event, and on every message a
+// damaged node sends (DurabilityChecker); once settled, every node must
+// hold every acknowledged write. The same seed replays the same run, event
+// for event; trace_hash fingerprints it.
 //
 // Threading: single-threaded; a run owns everything it touches.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -36,6 +40,11 @@ struct SimOptions {
   size_t clients = 4;
   size_t keys = 4;
   bool faults = true;
+  // With faults, some seeds also damage synced WAL data on a minority of
+  // nodes (DamagePlan); off, those seeds run as if damage did not exist.
+  bool damage = true;
+  // A planted bug for the checkers' own tests (SimNodeOptions).
+  bool plant_ignore_repair = false;
   bool trace = false;  // print every event to stdout
   SimTime tick_us = 10'000;
   int election_ticks = 10;
@@ -61,7 +70,9 @@ struct RunResult {
   size_t leaders = 0;  // distinct (term, leader) pairs seen
   uint64_t max_applied = 0;
   size_t crashes = 0, partitions = 0;
-  std::map<std::string, size_t> refused;  // peer messages refused at the edge, by verdict
+  std::array<size_t, kDamageKinds> damage{};  // damage actions that fired, by DamageKind
+  size_t acked_writes = 0;                    // writes clients saw acknowledged
+  std::map<std::string, size_t> refused;      // peer messages refused at the edge, by verdict
   NetworkStats network;
   std::string fault_plan;
   std::string schedule;  // the run's fault schedule, in --schedule form
