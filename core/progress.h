@@ -12,6 +12,8 @@
 // Threading: single-threaded, owned by Raft.
 #pragma once
 
+#include <optional>
+
 #include "core/inflights.h"
 #include "core/types.h"
 
@@ -57,6 +59,10 @@ class Progress {
   // replicated to but counts toward no quorum.
   bool repairing() const { return repairing_; }
   void set_repairing(bool repairing) { repairing_ = repairing; }
+  // The leader's tick count when it last lowered match for a repairing
+  // follower's loss (Raft::HandleAppendResponse), if ever.
+  std::optional<uint64_t> loss_reset_tick() const { return loss_reset_tick_; }
+  void set_loss_reset_tick(uint64_t tick) { loss_reset_tick_ = tick; }
   // Leader's own progress starts at its durable log end.
   void ResetTo(Index match, Index next);
 
@@ -70,6 +76,7 @@ class Progress {
   int snapshot_stalled_beats_ = 0;
   bool recent_active_ = false;  // heard from since the last CheckQuorum
   bool repairing_ = false;
+  std::optional<uint64_t> loss_reset_tick_;
   Inflights inflights_;
 };
 

@@ -101,6 +101,7 @@ bool Raft::InLease() const {
 }
 
 void Raft::Tick() {
+  ticks_++;
   if (role_ == Role::kLeader) {
     TickHeartbeat();
   } else {
@@ -457,13 +458,20 @@ void Raft::HandleAppendResponse(const Message& m) {
       const Index ours = log_.LastIndexAtOrBelowTerm(m.index, m.hint_term);
       if (log_.TermOrZero(ours) == m.hint_term) next_hint = ours.Next();
     }
-    if (m.repairing && m.index <= pr.match()) {
-      // A repairing follower lost entries it had acknowledged: forget what
-      // it matched and probe again from its hint.
-      pr.ResetTo(Index{}, std::max(Index{1}, std::min(m.index, next_hint)));
+    // A repairing follower lacks an entry we counted as matched: its log
+    // lost its end. It still holds a prefix of what it matched, up to its
+    // hint; probe down from there. Lowering match is always safe, but a
+    // rejection sent before later acknowledgements looks the same, so at
+    // most once per election timeout (a loss needs a restart, which takes
+    // longer than messages in flight) and never to below the hint.
+    const bool reset_due =
+        !pr.loss_reset_tick() ||
+        ticks_ - *pr.loss_reset_tick() >= static_cast<uint64_t>(config_.election_ticks);
+    if (m.repairing && m.index <= pr.match() && reset_due) {
+      const Index holds = std::min(pr.match(), m.hint_index.Prev());
+      pr.ResetTo(holds, m.index.Next());
       pr.set_recent_active(true);
-      SendAppend(m.from);
-      return;
+      pr.set_loss_reset_tick(ticks_);
     }
     if (pr.MaybeDecrTo(m.index, next_hint)) {
       if (pr.state() == ProgressState::kReplicate) pr.BecomeProbe();
@@ -519,7 +527,8 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
       SendSnapshotChunk(m.from, pr);
     }
   } else if (pr.match() < log_.LastIndex() || m.repairing) {
-    // A repairing follower may lack what its match says: an append probes.
+    // A repairing follower may lack what its match says: an append shows
+    // it (it rejects one past its log).
     SendAppend(m.from);
   }
   if (m.context == 0 || m.repairing) return;  // a repairing node confirms nothing

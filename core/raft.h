@@ -178,6 +178,7 @@ class Raft {
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
+  uint64_t ticks_ = 0;  // ticks since this node started
   int randomized_election_ticks_ = 0;
 
   // Leader: the snapshot being streamed to followers, read once per

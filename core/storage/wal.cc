@@ -181,7 +181,8 @@ Status Wal::Recover() {
     segments_.pop_back();
     replay.records_end = replay.previous_end;
     replay.last_crc = replay.previous_crc;
-    replay.last_cut_short = replay.previous_cut_short;
+    replay.last_allocated = replay.previous_allocated;
+    replay.last_short = replay.previous_short;
   }
   last_crc_ = replay.last_crc;
   if (recovery_.meta_created) {
@@ -190,22 +191,14 @@ Status Wal::Recover() {
     s = RefreshMeta();
     if (!s.ok()) return s;
   }
-  // A preallocated segment shorter than its allocation was cut: by a roll
-  // that crashed before the next segment existed, or just now at a torn
-  // tail. Writing on in it would break the rule that a short preallocated
-  // segment holds no torn write (a torn write keeps the length), so the
-  // next record opens a new segment.
-  if (segments_.empty()) return StartSegment();
-  if (replay.last_cut_short) {
-    // Only the last segment may end in unused zeros: cut them first, as a
-    // roll does.
-    s = fs_.Truncate(Path(segments_.back().name), replay.records_end);
-    return s.ok() ? StartSegment() : s;
-  }
+  // A last segment shorter than its allocation (cut in its unused zeros)
+  // is not written on: a torn write there would look like a cut.
+  if (segments_.empty() || replay.last_short) return StartSegment(0);
   Result<std::unique_ptr<WritableFile>> f =
       fs_.OpenAt(Path(segments_.back().name), replay.records_end);
   if (!f.ok()) return f.status();
   active_ = std::move(f).value();
+  active_allocated_ = replay.last_allocated;
   return Status::Ok();
 }
 
@@ -221,7 +214,8 @@ Status Wal::ReplaySegments(Replay& replay) {
     }
     replay.previous_end = replay.records_end;
     replay.previous_crc = replay.last_crc;
-    replay.previous_cut_short = replay.last_cut_short;
+    replay.previous_allocated = replay.last_allocated;
+    replay.previous_short = replay.last_short;
     Status s = ReplaySegment(segments_[i], i + 1 == segments_.size(), prev_crc, replay);
     if (!s.ok()) return s;
     prev_crc = replay.last_crc;
@@ -241,7 +235,6 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t>
   const std::string& bytes = read.value();
   size_t offset = 0;
   uint64_t allocated_bytes = 0;
-  bool torn = false;
   auto damaged = [&](const std::string& what) {
     Damage(path + ": record at offset " + std::to_string(offset) + ": " + what);
     replay.damaged = true;
@@ -249,7 +242,10 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t>
   };
   while (offset < bytes.size()) {
     DecodeResult r = DecodeRecord(bytes, offset);
-    if (r.error != DecodeError::kNone && last && ZeroFrom(bytes, offset)) break;  // unused space
+    // Unused space. In an older segment too: a roll cuts the old segment's
+    // zeros only once the next segment is durable, and the chain (the next
+    // header's prev crc) shows that no record is missing before them.
+    if (r.error != DecodeError::kNone && (offset > 0 || last) && ZeroFrom(bytes, offset)) break;
     if (r.error != DecodeError::kNone) {
       // The checksum does not cover the length field, so the damaged
       // record's extent cannot be trusted: one flipped length bit makes a
@@ -262,12 +258,15 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t>
       const bool cut_short = allocated_bytes > 0 && bytes.size() < allocated_bytes;
       if (last && !cut_short && !ValidRecordFrom(bytes, offset + 1)) {
         // A crash mid-write: nothing after this point was ever acknowledged.
-        Status s = fs_.Truncate(path, offset);
+        // A preallocated segment keeps its length (the torn bytes become
+        // zeros again), so a short one is never a torn one.
+        const size_t end = bytes.find_last_not_of('\0') + 1;
+        Status s = allocated_bytes > 0 ? ZeroRange(path, offset, end - offset)
+                                       : fs_.Truncate(path, offset);
         if (!s.ok()) return s;
-        recovery_.truncated_bytes = bytes.size() - offset;
+        recovery_.truncated_bytes = (allocated_bytes > 0 ? end : bytes.size()) - offset;
         recovery_.truncated_segment = seg.name;
         recovery_.truncated_offset = offset;
-        torn = true;
         break;
       }
       char buf[160];
@@ -345,8 +344,15 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t>
     recovery_.records++;
   }
   replay.records_end = offset;
-  // A torn tail's cut shortens the file too.
-  replay.last_cut_short = allocated_bytes > 0 && (bytes.size() < allocated_bytes || torn);
+  replay.last_allocated = allocated_bytes;
+  replay.last_short = allocated_bytes > 0 && bytes.size() < allocated_bytes;
+  if (last && replay.last_short && offset == bytes.size()) {
+    // Records up to the very end of a cut preallocated segment: whatever
+    // followed the cut (records or zeros) is gone. A roll cuts a segment
+    // only once the next one is durable, so a last segment is never cut.
+    return damaged("a preallocated segment cut to " + std::to_string(bytes.size()) + " of " +
+                   std::to_string(allocated_bytes) + " bytes, at a record boundary");
+  }
   return Status::Ok();
 }
 
@@ -451,22 +457,58 @@ Status Wal::LowerAckedIndexTo(Index last) {
   return WriteMeta();
 }
 
-Status Wal::StartSegment() {
+Status Wal::ZeroRange(const std::string& path, uint64_t offset, uint64_t bytes) {
+  Result<std::unique_ptr<WritableFile>> f = fs_.OpenAt(path, offset);
+  if (!f.ok()) return f.status();
+  Status s = f.value()->Append(std::string(bytes, '\0'));
+  if (s.ok()) s = f.value()->Sync();
+  if (s.ok()) s = f.value()->Close();
+  return s;
+}
+
+Status Wal::EnsureRoom(uint64_t bytes) {
+  const uint64_t used = active_->Size();
+  const bool full =
+      active_allocated_ > 0 ? used + bytes > active_allocated_ : used >= options_.segment_bytes_max;
+  // A segment holding only its head takes the write whatever its size.
+  if (!full || used <= head_bytes_) return Status::Ok();
+  return StartSegment(bytes);
+}
+
+Status Wal::StartSegment(uint64_t first_write_bytes) {
   if (failed_) return *failed_;
+  // The new header chains to the previous segment's last record, which
+  // must therefore be durable first.
   if (active_) {
-    // Only the last segment may end in unused zeros (see wal_record.h): cut
-    // them durably before the next segment's name can become durable.
-    const uint64_t records_end = active_->Size();
     Status s = active_->Sync();
-    if (s.ok()) s = active_->Close();
-    if (s.ok()) s = fs_.Truncate(Path(segments_.back().name), records_end);
     if (!s.ok()) return Fail(s);
-    active_.reset();
   }
   const Segment seg{segments_.empty() ? meta_.last_segment + 1 : segments_.back().seq + 1,
                     cache_.LastIndex().Next(), ""};
   const std::string name = SegmentFileName(seg.seq, seg.first_index);
-  uint64_t allocated_bytes = options_.preallocate_segments ? options_.segment_bytes_max : 0;
+  // Each segment restates the hard state and newest snapshot, so deleting
+  // older segments never loses them.
+  std::string head;
+  size_t head_last = 0;  // where its last record starts
+  const auto encode_head = [&](uint64_t allocated_bytes) {
+    head.clear();
+    EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersion, seg.seq, seg.first_index,
+                                      segments_.empty() ? 0 : last_crc_, allocated_bytes},
+                        head);
+    Result<Snapshot> snap = cache_.GetSnapshot();
+    if (snap.ok() && !snap.value().IsEmpty()) {
+      EncodeSnapshotMarker(snap.value().meta.index, snap.value().meta.term, false, head);
+    }
+    head_last = head.size();
+    EncodeHardState(hard_state_, head);
+  };
+  encode_head(0);
+  // Records never run past a preallocated segment's end: one that does not
+  // fit gets a segment of its own size.
+  uint64_t allocated_bytes =
+      options_.preallocate_segments
+          ? std::max<uint64_t>(options_.segment_bytes_max, head.size() + first_write_bytes)
+          : 0;
   Result<std::unique_ptr<WritableFile>> f =
       allocated_bytes > 0 ? fs_.CreatePreallocated(Path(name), allocated_bytes)
                           : fs_.Create(Path(name));
@@ -477,32 +519,30 @@ Status Wal::StartSegment() {
     f = fs_.Create(Path(name));
   }
   if (!f.ok()) return Fail(f.status());
-  // Each segment restates the hard state and newest snapshot, so deleting
-  // older segments never loses them.
-  std::string head;
-  EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersion, seg.seq, seg.first_index,
-                                    segments_.empty() ? 0 : last_crc_, allocated_bytes},
-                      head);
-  size_t last_start = 0;
-  if (!hard_state_.IsEmpty()) {
-    last_start = head.size();
-    EncodeHardState(hard_state_, head);
-  }
-  Result<Snapshot> snap = cache_.GetSnapshot();
-  if (snap.ok() && !snap.value().IsEmpty()) {
-    last_start = head.size();
-    EncodeSnapshotMarker(snap.value().meta.index, snap.value().meta.term, false, head);
-  }
+  encode_head(allocated_bytes);
   Status s = f.value()->Append(head);
   if (s.ok()) s = f.value()->Sync();
   if (s.ok()) s = fs_.SyncDir(options_.dir);
   if (!s.ok()) return Fail(s);
+  // The previous segment's last record is durable (every write syncs
+  // before its answer leaves; a roll only follows a sync).
+  std::unique_ptr<WritableFile> previous = std::move(active_);
+  const uint64_t previous_end = previous ? previous->Size() : 0;
   segments_.push_back(Segment{seg.seq, seg.first_index, name});
   active_ = std::move(f).value();
-  last_crc_ = StoredCrc(head, last_start);
+  active_allocated_ = allocated_bytes;
+  head_bytes_ = head.size();
+  last_crc_ = StoredCrc(head, head_last);
   // Once the segment is durable: from now on its absence is damage.
   meta_.last_segment = seg.seq;
-  return RefreshMeta();
+  s = RefreshMeta();
+  if (!s.ok() || !previous) return s;
+  // Only then cut the previous segment's unused zeros: a crash before
+  // this leaves them in a segment that is no longer the last (allowed:
+  // the chain shows nothing is missing before them), never a cut last one.
+  s = previous->Close();
+  if (s.ok()) s = fs_.Truncate(Path(segments_[segments_.size() - 2].name), previous_end);
+  return s.ok() ? s : Fail(s);
 }
 
 Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<Entry>& entries,
@@ -519,22 +559,19 @@ Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<E
     Status s = LowerAckedIndexTo(durable_last_);
     if (!s.ok()) return s;
   }
-  if (!entries.empty() && active_->Size() >= options_.segment_bytes_max) {
-    Status s = StartSegment();
-    if (!s.ok()) return s;
-  }
   // One reused buffer: a fresh allocation per Ready costs page faults on
   // the critical path between the client's write and its fdatasync.
   std::string& buf = encode_buffer_;
   buf.clear();
-  size_t last_start = 0;
-  for (const Entry& e : entries) {
-    last_start = buf.size();
-    EncodeEntry(e, buf);
-  }
-  if (hard_state) {
-    last_start = buf.size();
-    EncodeHardState(*hard_state, buf);
+  for (const Entry& e : entries) EncodeEntry(e, buf);
+  // Every write ends with the hard state: then a damaged record is always
+  // followed by a valid one, except in a write's last record, and a torn
+  // tail can never hide the loss of an acknowledged entry.
+  const size_t last_start = buf.size();
+  if (hard_state || !entries.empty()) EncodeHardState(hard_state ? *hard_state : hard_state_, buf);
+  if (!buf.empty()) {
+    Status s = EnsureRoom(buf.size());
+    if (!s.ok()) return s;
   }
   if (!buf.empty()) {
     Status s = Write(buf, sync, StoredCrc(buf, last_start));
@@ -590,15 +627,22 @@ Status Wal::AdoptClusterId(const std::string& cluster_id) {
   return WriteMeta();
 }
 
+Status Wal::WriteSnapshotMarker(Index index, Term term, bool replaces_log) {
+  std::string buf;
+  EncodeSnapshotMarker(index, term, replaces_log, buf);
+  const size_t last_start = buf.size();
+  EncodeHardState(hard_state_, buf);  // last, as in every write (see Save)
+  Status s = EnsureRoom(buf.size());
+  return s.ok() ? Write(buf, true, StoredCrc(buf, last_start)) : s;
+}
+
 Status Wal::SaveReceivedSnapshot(const Snapshot& snapshot) {
   // The snapshot replaces the log, which then ends at its index.
   Status s = LowerAckedIndexTo(snapshot.meta.index);
   if (!s.ok()) return s;
   s = snapshots_.Save(snapshot);
   if (!s.ok()) return Fail(s);
-  std::string buf;
-  EncodeSnapshotMarker(snapshot.meta.index, snapshot.meta.term, true, buf);
-  s = Write(buf, true, StoredCrc(buf, 0));
+  s = WriteSnapshotMarker(snapshot.meta.index, snapshot.meta.term, true);
   if (!s.ok()) return s;
   s = cache_.ApplySnapshot(snapshot);
   if (!s.ok()) return s;
@@ -616,9 +660,7 @@ Status Wal::CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::
   snap.data = std::move(data);
   Status s = snapshots_.Save(snap);
   if (!s.ok()) return Fail(s);
-  std::string buf;
-  EncodeSnapshotMarker(index, term.value(), false, buf);
-  s = Write(buf, true, StoredCrc(buf, 0));
+  s = WriteSnapshotMarker(index, term.value(), false);
   if (!s.ok()) return s;
   cache_.SetVoters(voters);
   s = cache_.CreateSnapshot(index, std::move(snap.data), compact_to);

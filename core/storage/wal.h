@@ -127,10 +127,12 @@ class Wal final : public DurableLog {
     uint32_t last_crc = 0;        // stored checksum of the last record replayed
     bool damaged = false;         // stop: nothing after the damage is used
     bool chained = false;         // a segment of version 2 or later was seen
-    bool last_cut_short = false;  // preallocated, and shorter than allocated
+    uint64_t last_allocated = 0;  // the last segment's preallocated length
+    bool last_short = false;      // preallocated, and shorter than allocated
     uint64_t previous_end = 0;    // records_end and last_crc of the segment
     uint32_t previous_crc = 0;    // before the last one
-    bool previous_cut_short = false;
+    uint64_t previous_allocated = 0;
+    bool previous_short = false;
   };
   Wal(FileSystem& fs, WalOptions options);
   Status Recover();
@@ -145,7 +147,14 @@ class Wal final : public DurableLog {
   void Damage(std::string what);
   // Renames every segment aside and writes the kept log as one segment.
   Status RewriteDamagedLog(const std::vector<Entry>& log, Index base);
-  Status StartSegment();
+  // Opens the next segment, big enough for a first write of that many bytes.
+  Status StartSegment(uint64_t first_write_bytes);
+  // Rolls to a new segment first if a write of that many bytes would run
+  // past the active one's end (its preallocated length, or the maximum).
+  Status EnsureRoom(uint64_t bytes);
+  Status ZeroRange(const std::string& path, uint64_t offset, uint64_t bytes);
+  // A snapshot marker record, then the hard state.
+  Status WriteSnapshotMarker(Index index, Term term, bool replaces_log);
   Status Write(const std::string& bytes, bool sync, uint32_t last_crc);
   // Rewrites the metadata file as meta_ holds it.
   Status WriteMeta();
@@ -168,9 +177,11 @@ class Wal final : public DurableLog {
   std::optional<Status> failed_;  // set once a write or sync failed
   std::string encode_buffer_;     // reused by Save
   WalRecoveryInfo recovery_;
-  WalMeta meta_;           // Invariant: what the metadata file holds
-  uint32_t last_crc_ = 0;  // stored checksum of the active segment's last record
-  Index durable_last_;     // the log's last index as of the last sync
+  WalMeta meta_;                   // Invariant: what the metadata file holds
+  uint32_t last_crc_ = 0;          // stored checksum of the active segment's last record
+  uint64_t active_allocated_ = 0;  // its preallocated length, 0 if it grows by appends
+  uint64_t head_bytes_ = 0;        // its header records' length, when this Wal wrote them
+  Index durable_last_;             // the log's last index as of the last sync
 };
 
 std::string SegmentFileName(uint64_t seq, Index first_index);

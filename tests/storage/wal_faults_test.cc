@@ -523,9 +523,20 @@ TEST_P(WalFaultsTest, SegmentCreatedByAFailedRolloverDisappearsOnCrash) {
       end += DecodeRecord(bytes.value(), end).size;
     return end;
   };
-  while (wal_->segment_count() < 2 || active_bytes() < kSegmentBytesMax) {
+  // A segment that grows by appends rolls once past the maximum; records
+  // never run past a preallocated one's end, so fill that until one more
+  // Save (of the same size as the last) would not fit.
+  size_t save_bytes = 0;
+  const auto has_room = [&] {
+    return GetParam() ? active_bytes() + save_bytes <= kSegmentBytesMax
+                      : active_bytes() < kSegmentBytesMax;
+  };
+  while (wal_->segment_count() < 2 || has_room()) {
+    const size_t before = active_bytes();
+    const size_t segments = wal_->segment_count();
     index++;
     SaveEach(index, index, 1);
+    if (wal_->segment_count() == segments) save_bytes = active_bytes() - before;
   }
   const std::vector<std::string> full = Segments();
   // No room for the new segment's header: the file is created, never
