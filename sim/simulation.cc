@@ -354,6 +354,19 @@ std::string World::DescribeDamage(SimNode& n, DamageKind kind, const std::string
   return os.str();
 }
 
+namespace {
+
+// A segment created as preallocated zeros (its header records the length).
+bool Preallocated(SimDisk& disk, const std::string& path) {
+  Result<std::string> bytes = disk.ReadFile(path);
+  if (!bytes.ok()) return false;
+  const DecodeResult r = DecodeRecord(bytes.value(), 0);
+  return r.error == DecodeError::kNone && r.record.type == WalRecordType::kSegmentHeader &&
+         r.record.header.allocated_bytes > 0;
+}
+
+}  // namespace
+
 void World::DamageNode(NodeId id, DamageKind kind) {
   SimNode& n = node(id);
   if (n.alive()) CrashNode(id);
@@ -390,7 +403,21 @@ void World::DamageNode(NodeId id, DamageKind kind) {
     target = JoinPath(kWalDir, kWalMetaFileName);
     if (disk.Exists(target)) s = disk.RemoveDurably(target);
   } else if (!segments.empty()) {
-    const auto& [path, end] = pick();
+    // The one damage no recovery can see: the newest segment of a log that
+    // grows by appends (preallocation off, or a full disk), cut at a record
+    // boundary, looks exactly like a crash between two writes. Recovery
+    // tells every other cut from a torn write (wal.h), so only that case
+    // is not injected: an older segment is cut instead, if there is one.
+    std::pair<std::string, uint64_t> chosen = pick();
+    if (kind == DamageKind::kTruncate && chosen == segments.back() &&
+        !Preallocated(disk, chosen.first)) {
+      if (segments.size() == 1) {
+        Trace("damage-skipped", id.value, static_cast<uint64_t>(kind));
+        return;
+      }
+      chosen = segments[rng.Uniform(segments.size() - 1)];
+    }
+    const auto& [path, end] = chosen;
     target = path;
     switch (kind) {
       case DamageKind::kFlip:
