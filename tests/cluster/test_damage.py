@@ -265,6 +265,18 @@ class DamageTest(cluster.ClusterTestCase):
                                 (name, pre_crash_term, cluster.Cluster.summarize(
                                     {name: status})))
 
+    def wait_raft_started(self, c, name):
+        """The node's first status past "starting" (its peers' ids known)."""
+
+        def probe():
+            c.check_running([name])
+            st = c.status(name)
+            if st.role == "starting":
+                raise NotYet(c.summarize({name: st}))
+            return st
+
+        return wait_until(probe, cluster.LEADER_TIMEOUT_S, "%s to start Raft" % name)
+
     def log_since(self, c, name, offset):
         with open(c.node(name).log_path, "rb") as f:
             f.seek(offset)
@@ -295,7 +307,7 @@ class DamageTest(cluster.ClusterTestCase):
         resume = self.freeze(c, leader)
         log_offset = os.path.getsize(c.node(victim).log_path)
         c.start(victim)
-        first = c.wait_serving(victim)
+        first = self.wait_raft_started(c, victim)
         self.check_term(victim, first, pre_crash_term)
         self.assertTrue(self.repairing(first),
                         "%s after %s, leader frozen: expected repairing=true: %s" %
@@ -364,7 +376,7 @@ class DamageTest(cluster.ClusterTestCase):
             # Nothing lost that the node could miss: it starts, and any
             # repair it reports ends as below.
             c.start(victim)
-            self.check_term(victim, c.wait_serving(victim), pre_crash_term)
+            self.check_term(victim, self.wait_raft_started(c, victim), pre_crash_term)
             resume = lambda: None  # noqa: E731
 
         # The leader resumes; the other two take writes while it repairs.
