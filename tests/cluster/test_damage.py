@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """Damage to one node's data directory in a running cluster (issue 15, item
-5): a deleted segment (the first of several, or the only one), the log cut
-mid-record or at a record boundary below what the node acknowledged, a byte
-flipped in a record in the middle, the WAL's metadata file deleted, the
-node_id file deleted, the whole data directory deleted.
+5): a deleted segment (the newer or the older of two, or the only one; 70
+1 MB writes make the WAL roll its 64 MiB segment, which raft-server has no
+flag to shrink), the log cut mid-record or at a record boundary below what
+the node acknowledged, a byte flipped in a record in the middle, the WAL's
+metadata file deleted, the node_id file deleted, the whole data directory
+deleted.
 
 For the log and metadata damage the node starts, logs a line naming the
 damage, and repairs itself: GetClusterStatus says `repairing` until it has
 fetched what it lost from a leader, then stops saying it on its own; while
 repairing it neither votes nor becomes leader, and its term never goes below
-the term it had before the crash. To see that state for certain, the leader
-is frozen (SIGSTOP) while the damaged node starts, so the repair cannot
-finish; the healthy follower, which would win an election with the damaged
+the term it had before the crash. (An older segment whose entries a
+snapshot covers is what compaction deletes anyway: the node need not notice,
+only lose nothing.) To see that state for certain, the leader is frozen
+(SIGSTOP) while the damaged node starts, so the repair cannot finish; the healthy follower, which would win an election with the damaged
 node's vote, must not become leader meanwhile. The leader is then resumed
 and the other two take writes while the damaged node repairs.
 
