@@ -14,8 +14,9 @@ repairing it neither votes nor becomes leader, and its term never goes below
 the term it had before the crash. (An older segment whose entries a
 snapshot covers is what compaction deletes anyway: the node need not notice,
 only lose nothing.) To see that state for certain, the leader is frozen
-(SIGSTOP) while the damaged node starts, so the repair cannot finish; the healthy follower, which would win an election with the damaged
-node's vote, must not become leader meanwhile. The leader is then resumed
+(SIGSTOP) while the damaged node starts, so the repair cannot finish; the
+healthy follower, which would win an election with the damaged node's vote,
+must not become leader meanwhile. The leader is then resumed
 and the other two take writes while the damaged node repairs.
 
 A deleted node_id file or data directory is refused: the node exits non-zero
