@@ -53,6 +53,10 @@ class Progress {
   Inflights& inflights() { return inflights_; }
   bool recent_active() const { return recent_active_; }
   void set_recent_active(bool active) { recent_active_ = active; }
+  // The follower's last answer said it is repairing a damaged log: it is
+  // replicated to but counts toward no quorum.
+  bool repairing() const { return repairing_; }
+  void set_repairing(bool repairing) { repairing_ = repairing; }
   // Leader's own progress starts at its durable log end.
   void ResetTo(Index match, Index next);
 
@@ -65,6 +69,7 @@ class Progress {
   uint64_t snapshot_offset_ = 0;
   int snapshot_stalled_beats_ = 0;
   bool recent_active_ = false;  // heard from since the last CheckQuorum
+  bool repairing_ = false;
   Inflights inflights_;
 };
 

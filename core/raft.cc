@@ -110,7 +110,7 @@ void Raft::Tick() {
 
 void Raft::TickElection() {
   election_elapsed_++;
-  if (Promotable() && election_elapsed_ >= randomized_election_ticks_) {
+  if (Promotable() && !repairing() && election_elapsed_ >= randomized_election_ticks_) {
     election_elapsed_ = 0;
     (void)Step(Message{.type = MessageType::kHup, .from = id_});
   }
@@ -139,7 +139,7 @@ Status Raft::Step(const Message& m) {
   if (!HandleTerm(m)) return Status::Ok();
   switch (m.type) {
     case MessageType::kHup:
-      if (role_ != Role::kLeader && Promotable()) Campaign(config_.pre_vote);
+      if (role_ != Role::kLeader && Promotable() && !repairing()) Campaign(config_.pre_vote);
       return Status::Ok();
     case MessageType::kVote:
     case MessageType::kPreVote:
@@ -194,8 +194,9 @@ void Raft::HandleVoteRequest(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
   // Figure 2, RequestVote rule 2: grant if we have not voted for someone else
   // this term and the candidate's log is at least as up-to-date as ours.
-  const bool can_vote =
-      vote_ == m.from || (vote_.IsNone() && leader_.IsNone()) || (pre && m.term > term_);
+  // A repairing node's log may lack entries it acknowledged: no vote.
+  const bool can_vote = !repairing() && (vote_ == m.from || (vote_.IsNone() && leader_.IsNone()) ||
+                                         (pre && m.term > term_));
   const MessageType resp = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   if (can_vote && log_.IsUpToDate(m.index, m.log_term)) {
     // A pre-vote grant echoes the asked-for term so the candidate counts it.
@@ -264,7 +265,8 @@ Status Raft::StepFollower(const Message& m) {
       HandleSnapshotChunk(m);
       break;
     case MessageType::kTimeoutNow:
-      if (Promotable()) Campaign(false);  // the leader asked us to take over
+      // The leader asked us to take over.
+      if (Promotable() && !repairing()) Campaign(false);
       break;
     default:
       break;  // responses from an old role: ignore
@@ -318,6 +320,7 @@ void Raft::HandleAppend(const Message& m) {
   }
   if (auto last_new = log_.MaybeAppend(m.index, m.log_term, m.commit, m.entries)) {
     resp.index = *last_new;
+    if (repairing()) MaybeFinishRepair(m, *last_new);
     Send(std::move(resp));
     return;
   }
@@ -332,6 +335,17 @@ void Raft::HandleAppend(const Message& m) {
     resp.hint_index = log_.FirstIndexOfTerm(m.index);
   }
   Send(std::move(resp));
+}
+
+void Raft::MaybeFinishRepair(const Message& m, Index matched) {
+  // Our log now equals the leader's up to matched. If that reaches the
+  // target and an entry of the leader's term committed by it, we hold every
+  // committed entry: each precedes that entry in the leader's log.
+  const Index committed = std::min(m.commit, matched);
+  if (matched < *repair_target_ || log_.TermOrZero(committed) != term_) return;
+  repair_target_.reset();
+  repair_finished_ = true;
+  if (vote_.IsNone()) vote_ = m.from;
 }
 
 void Raft::HandleHeartbeat(const Message& m) {
@@ -412,6 +426,7 @@ Status Raft::StepLeader(const Message& m) {
   auto it = progress_.find(m.from);
   if (it == progress_.end()) return Status::Ok();  // not a member
   it->second.set_recent_active(true);
+  it->second.set_repairing(m.repairing);
   switch (m.type) {
     case MessageType::kAppendResp:
       HandleAppendResponse(m);
@@ -438,6 +453,14 @@ void Raft::HandleAppendResponse(const Message& m) {
     if (m.hint_term > Term{}) {
       const Index ours = log_.LastIndexAtOrBelowTerm(m.index, m.hint_term);
       if (log_.TermOrZero(ours) == m.hint_term) next_hint = ours.Next();
+    }
+    if (m.repairing && m.index <= pr.match()) {
+      // A repairing follower lost entries it had acknowledged: forget what
+      // it matched and probe again from its hint.
+      pr.ResetTo(Index{}, std::max(Index{1}, std::min(m.index, next_hint)));
+      pr.set_recent_active(true);
+      SendAppend(m.from);
+      return;
     }
     if (pr.MaybeDecrTo(m.index, next_hint)) {
       if (pr.state() == ProgressState::kReplicate) pr.BecomeProbe();
@@ -492,10 +515,11 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
       pr.set_snapshot_stalled_beats(0);
       SendSnapshotChunk(m.from, pr);
     }
-  } else if (pr.match() < log_.LastIndex()) {
+  } else if (pr.match() < log_.LastIndex() || m.repairing) {
+    // A repairing follower may lack what its match says: an append probes.
     SendAppend(m.from);
   }
-  if (m.context == 0) return;
+  if (m.context == 0 || m.repairing) return;  // a repairing node confirms nothing
   for (ReadState& rs : read_only_.Ack(m.context, m.from, Quorum())) {
     read_states_.push_back(rs);
   }
@@ -526,7 +550,10 @@ void Raft::FlushDeferredBroadcasts() {
 bool Raft::MaybeCommit() {
   std::vector<Index> matches;
   matches.reserve(voters_.size());
-  for (NodeId v : voters_) matches.push_back(progress_.at(v).match());
+  for (NodeId v : voters_) {
+    const Progress& pr = progress_.at(v);
+    matches.push_back(pr.repairing() ? Index{} : pr.match());  // repairing: no vote
+  }
   // Figure 8: only an entry of the current term commits by counting.
   if (!log_.MaybeCommit(MajorityCommitted(std::move(matches)), term_)) return false;
   ReleasePendingReads();
@@ -631,7 +658,7 @@ void Raft::HandleSnapshotResponse(const Message& m) {
 bool Raft::QuorumActive() {
   size_t active = 0;
   for (auto& [id, pr] : progress_) {
-    if (id == id_ || pr.recent_active()) active++;
+    if (id == id_ || (pr.recent_active() && !pr.repairing())) active++;
     if (id != id_) pr.set_recent_active(false);
   }
   return active >= Quorum();
@@ -705,6 +732,7 @@ void Raft::ReportSnapshot(NodeId peer, bool success) {
 void Raft::Send(Message m) {
   RAFT_ASSERT(m.to != id_);
   m.from = id_;
+  m.repairing = repairing();
   // Responses to pre-votes carry their own term; everything else ours.
   if (m.term == Term{}) m.term = term_;
   msgs_.push_back(std::move(m));

@@ -10,6 +10,20 @@
 // a higher term makes us a follower), then dispatches to the handler of the
 // current role, keeping each role's rules in one short function.
 //
+// Repair. A node whose storage lost entries it had acknowledged (the Wal
+// found damage: storage.h InitialState::repair_target) must not act on the
+// shorter log: its vote could elect a leader missing a committed entry, and
+// its acknowledgements would count a promise it broke. While repairing it
+// never campaigns, refuses every vote and pre-vote, and marks its answers
+// `repairing`, which leaders replicate to but count toward no quorum. It is
+// repaired once an AppendEntries from the leader of its (never lowered) term
+// matched its log up to at least the target and up to an entry of that
+// term at or below the leader's commit index: then it holds every entry
+// committed so far, including all it had acknowledged. If it had no vote
+// in that term, it records one for that leader, so it cannot vote for
+// another candidate of a term whose vote it may have lost. Ready::repaired
+// asks the host to record the repair durably before the next message.
+//
 // Safety-relevant fields carry their invariant where declared.
 //
 // Threading: single-threaded; the host's event loop owns it.
@@ -73,6 +87,13 @@ class Raft {
   bool repairing() const { return repair_target_.has_value(); }
   // Received snapshots whose image failed Config::snapshot_ok.
   uint64_t snapshot_images_refused() const { return snapshot_images_refused_; }
+  // The repair finished since the last call (Ready::repaired).
+  bool TakeRepairFinished() {
+    const bool finished = repair_finished_;
+    repair_finished_ = false;
+    return finished;
+  }
+  bool repair_finished() const { return repair_finished_; }
   bool HasPendingMessages() const {
     return !msgs_.empty() || !read_states_.empty() || append_pending_ || read_only_.RoundDue();
   }
@@ -105,6 +126,8 @@ class Raft {
 
   // Follower-side handlers.
   void HandleAppend(const Message& m);
+  // After an append from our term's leader matched our log up to matched.
+  void MaybeFinishRepair(const Message& m, Index matched);
   void HandleHeartbeat(const Message& m);
   void HandleSnapshotChunk(const Message& m);
   void InstallSnapshot(const Snapshot& snapshot, NodeId from);
@@ -177,6 +200,7 @@ class Raft {
   // Set while repairing a damaged log: the index a leader-confirmed log must
   // reach before this node votes or acknowledges (see "Repair").
   std::optional<Index> repair_target_;
+  bool repair_finished_ = false;  // not yet reported in a Ready
 
   ReadOnly read_only_;
   std::vector<uint64_t> reads_waiting_for_commit_;  // before first commit in term

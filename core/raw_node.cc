@@ -4,7 +4,7 @@ namespace raft {
 
 bool Ready::Empty() const {
   return !soft_state && !hard_state && entries.empty() && snapshot.IsEmpty() &&
-         committed_entries.empty() && messages.empty() && read_states.empty();
+         committed_entries.empty() && messages.empty() && read_states.empty() && !repaired;
 }
 
 RawNode::RawNode(const Config& config, const Storage& storage, std::unique_ptr<Rng> rng)
@@ -28,7 +28,7 @@ bool RawNode::HasReady() const {
   const RaftLog& log = raft_.log();
   return raft_.GetSoftState() != prev_soft_ || raft_.GetHardState() != prev_hard_ ||
          !log.UnstableEntries().empty() || log.UnstableSnapshot().has_value() ||
-         log.HasNextCommittedEntries() || raft_.HasPendingMessages();
+         log.HasNextCommittedEntries() || raft_.HasPendingMessages() || raft_.repair_finished();
 }
 
 Ready RawNode::GetReady() {
@@ -45,6 +45,7 @@ Ready RawNode::GetReady() {
   rd.committed_entries = log.NextCommittedEntries(raft_.config().committed_bytes_per_ready_max);
   rd.messages = raft_.TakeMessages();
   rd.read_states = raft_.TakeReadStates();
+  rd.repaired = raft_.TakeRepairFinished();
   rd.must_sync = !rd.entries.empty() || !rd.snapshot.IsEmpty() ||
                  (rd.hard_state && (hard.term != prev_hard_.term || hard.vote != prev_hard_.vote));
   return rd;

@@ -98,6 +98,12 @@ Status Replica::Drain() {
     // 1. Persist.
     Status s = log_.Save(rd.hard_state, rd.entries, rd.snapshot, rd.must_sync);
     if (!s.ok()) return s;
+    // The end of a repair is durable before any answer that counts again.
+    if (rd.repaired) {
+      RAFT_ASSERT_MSG(!send_first, "a repairing node never leads");
+      s = log_.MarkRepaired();
+      if (!s.ok()) return s;
+    }
     // 2. Send.
     if (!send_first) Send(rd.messages);
     // 3. Apply and answer.

@@ -16,7 +16,8 @@ Status SimNode::Start() {
   Result<std::unique_ptr<Wal>> wal =
       Wal::Open(disk_, WalOptions{.dir = "data",
                                   .segment_bytes_max = options_.segment_bytes_max,
-                                  .preallocate_segments = options_.preallocate_segments});
+                                  .preallocate_segments = options_.preallocate_segments,
+                                  .node = config_.id});
   if (!wal.ok()) return wal.status();
   wal_ = std::move(wal).value();
   replica_ =

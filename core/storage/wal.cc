@@ -45,19 +45,42 @@ Result<std::unique_ptr<Wal>> Wal::Open(FileSystem& fs, const WalOptions& options
   return wal;
 }
 
+void Wal::Damage(std::string what) { recovery_.damage.push_back(std::move(what)); }
+
 Status Wal::Recover() {
   Status s = fs_.CreateDir(options_.dir);
   if (!s.ok()) return s;
-  Result<std::optional<Snapshot>> snap = snapshots_.Open();
-  if (!snap.ok()) return snap.status();
-  Index base;
-  if (snap.value()) {
-    base = snap.value()->meta.index;
-    s = cache_.ApplySnapshot(*snap.value());
-    if (!s.ok()) return s;
-    recovery_.snapshot_index = base;
+  Result<std::optional<WalMeta>> read_meta = ReadWalMeta(fs_, options_.dir);
+  std::optional<WalMeta> meta;
+  bool meta_lost = false;
+  if (read_meta.ok()) {
+    meta = read_meta.value();
+  } else if (read_meta.status().code() == StatusCode::kCorruption) {
+    Damage(read_meta.status().message());
+    meta_lost = true;
+  } else {
+    return read_meta.status();
+  }
+  if (meta && !options_.node.IsNone() && !meta->node.IsNone() && meta->node != options_.node) {
+    return Corruption(options_.dir + ": the WAL belongs to node " +
+                      std::to_string(meta->node.value) + ", not " +
+                      std::to_string(options_.node.value));
+  }
+  if (meta && !options_.cluster_id.empty() && !meta->cluster_id.empty() &&
+      meta->cluster_id != options_.cluster_id) {
+    return Corruption(options_.dir + ": the WAL belongs to cluster " + meta->cluster_id + ", not " +
+                      options_.cluster_id);
   }
 
+  Result<std::optional<Snapshot>> snap = snapshots_.Open();
+  if (!snap.ok()) return snap.status();
+  Replay replay;
+  if (snap.value()) {
+    replay.base = snap.value()->meta.index;
+    s = cache_.ApplySnapshot(*snap.value());
+    if (!s.ok()) return s;
+    recovery_.snapshot_index = replay.base;
+  }
   Result<std::vector<std::string>> names = fs_.List(options_.dir);
   if (!names.ok()) return names.status();
   for (const std::string& n : names.value()) {
@@ -66,64 +89,146 @@ Status Wal::Recover() {
   }
   std::sort(segments_.begin(), segments_.end(),
             [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
-  for (size_t i = 1; i < segments_.size(); i++) {
-    if (segments_[i].seq != segments_[i - 1].seq + 1) {
-      char buf[160];
-      std::snprintf(buf, sizeof(buf), "missing WAL segment: expected sequence %llu after %s",
-                    static_cast<unsigned long long>(segments_[i - 1].seq + 1),
-                    segments_[i - 1].name.c_str());
-      return Corruption(options_.dir + ": " + buf);
+  const bool initialized = meta || meta_lost || !segments_.empty() || snap.value();
+  s = ReplaySegments(replay);
+  if (!s.ok()) return s;
+  recovery_.segments = segments_.size();
+  if (replay.marker > replay.base) {
+    // The log was compacted up to a snapshot whose file is gone: the entries
+    // it covered are lost, so none after it can be applied either.
+    Damage(options_.dir + ": the log records a snapshot at index " +
+           std::to_string(replay.marker.value) + " but the newest snapshot file covers only " +
+           std::to_string(replay.base.value));
+    replay.log.clear();
+  }
+  if (Status v = CheckRecovered(replay.log); !v.ok()) {
+    return Corruption(options_.dir + ": " + v.message());
+  }
+  const Index last = replay.base + replay.log.size();
+
+  // What the metadata promises the log must hold.
+  const bool legacy = !meta && !meta_lost && !replay.chained;
+  if (initialized && !meta && !meta_lost && !legacy) {
+    Damage(JoinPath(options_.dir, kWalMetaFileName) + ": missing in an initialized WAL");
+  }
+  if (meta) {
+    const uint64_t newest = segments_.empty() ? 0 : segments_.back().seq;
+    if (newest < meta->last_segment) {
+      Damage(options_.dir + ": the newest segment is " +
+             (segments_.empty() ? std::string("none") : segments_.back().name) +
+             " but the metadata records segment " + std::to_string(meta->last_segment));
+    }
+    // (Below it is expected while a repair is under way.)
+    if (last < meta->acked_index && !meta->repair_target) {
+      Damage(options_.dir + ": the log ends at index " + std::to_string(last.value) +
+             ", below index " + std::to_string(meta->acked_index.value) +
+             " this node acknowledged");
     }
   }
 
-  // Entries after the snapshot, rebuilt record by record.
-  std::vector<Entry> log;
-  Index marker;
-  uint64_t records_end = 0, previous_end = 0;  // of the last two segments
-  for (size_t i = 0; i < segments_.size(); i++) {
-    previous_end = records_end;
-    s = ReplaySegment(segments_[i], i + 1 == segments_.size(), base, log, marker, records_end);
+  // Term and vote: the newer of the log's and the metadata's, so a log that
+  // lost its hard state records neither goes back a term nor votes twice.
+  if (meta && meta->term > hard_state_.term) {
+    hard_state_.term = meta->term;
+    hard_state_.vote = meta->vote;
+  } else if (meta && meta->term == hard_state_.term && hard_state_.vote.IsNone()) {
+    hard_state_.vote = meta->vote;
+  }
+  if (!recovery_.damage.empty()) {
+    hard_state_.commit = std::min(hard_state_.commit, last);  // a hint; the log lost its end
+  }
+
+  meta_ = meta.value_or(WalMeta{});
+  meta_.node = options_.node;
+  if (!options_.cluster_id.empty()) meta_.cluster_id = options_.cluster_id;
+  meta_.term = hard_state_.term;
+  meta_.vote = hard_state_.vote;
+  if (!recovery_.damage.empty()) {
+    // Recorded before anything is moved, so a crash from here on restarts
+    // still repairing.
+    meta_.repair_target =
+        std::max({meta_.acked_index, last, meta_.repair_target.value_or(Index{})});
+  }
+  recovery_.repair_target = meta_.repair_target;
+  recovery_.meta_created = legacy && initialized;
+  cache_.Append(replay.log);
+  cache_.SetHardState(hard_state_);
+  cache_.SetRepairTarget(meta_.repair_target);
+  durable_last_ = last;
+  if (!recovery_.damage.empty()) {
+    s = WriteMeta();
+    if (s.ok()) s = RewriteDamagedLog(replay.log, replay.base);
+    return s;
+  }
+  if (!initialized) {
+    s = WriteMeta();  // before the first segment: an initialized WAL has one
     if (!s.ok()) return s;
   }
-  recovery_.segments = segments_.size();
-  if (marker > base) {
-    char buf[160];
-    std::snprintf(buf, sizeof(buf),
-                  "the log records a snapshot at index %llu but the newest snapshot file "
-                  "covers only %llu",
-                  static_cast<unsigned long long>(marker.value),
-                  static_cast<unsigned long long>(base.value));
-    return Corruption(options_.dir + ": " + buf);
-  }
-  if (Status v = CheckRecovered(log); !v.ok()) return Corruption(options_.dir + ": " + v.message());
-  cache_.Append(log);
-  cache_.SetHardState(hard_state_);
 
   // A segment whose header never became durable (crash while creating it)
   // holds no record: drop it (writes continue in the previous segment,
   // whose roll already cut its zeros, or in a fresh one when none is left).
-  if (!segments_.empty() && records_end == 0) {
+  if (!segments_.empty() && replay.records_end == 0) {
     s = fs_.Remove(Path(segments_.back().name));
     if (!s.ok()) return s;
     segments_.pop_back();
-    records_end = previous_end;
+    replay.records_end = replay.previous_end;
+    replay.last_crc = replay.previous_crc;
   }
-  if (segments_.empty()) return StartSegment();
-  Result<std::unique_ptr<WritableFile>> f = fs_.OpenAt(Path(segments_.back().name), records_end);
+  last_crc_ = replay.last_crc;
+  if (recovery_.meta_created) {
+    s = WriteMeta();
+    if (!s.ok()) return s;
+  }
+  // A preallocated segment shorter than its allocation was cut: by a roll
+  // that crashed before the next segment existed, or just now at a torn
+  // tail. Writing on in it would break the rule that a short preallocated
+  // segment holds no torn write (a torn write keeps the length), so the
+  // next record opens a new segment.
+  if (segments_.empty() || replay.last_cut_short) return StartSegment();
+  Result<std::unique_ptr<WritableFile>> f =
+      fs_.OpenAt(Path(segments_.back().name), replay.records_end);
   if (!f.ok()) return f.status();
   active_ = std::move(f).value();
   return Status::Ok();
 }
 
-Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector<Entry>& log,
-                          Index& marker, uint64_t& records_end) {
+Status Wal::ReplaySegments(Replay& replay) {
+  std::optional<uint32_t> prev_crc;
+  for (size_t i = 0; i < segments_.size() && !replay.damaged; i++) {
+    if (i > 0 && segments_[i].seq != segments_[i - 1].seq + 1) {
+      Damage(Path(segments_[i - 1].name) + ": the next segment, sequence " +
+             std::to_string(segments_[i - 1].seq + 1) + ", is missing (found " + segments_[i].name +
+             ")");
+      replay.damaged = true;
+      break;
+    }
+    replay.previous_end = replay.records_end;
+    replay.previous_crc = replay.last_crc;
+    Status s = ReplaySegment(segments_[i], i + 1 == segments_.size(), prev_crc, replay);
+    if (!s.ok()) return s;
+    prev_crc = replay.last_crc;
+  }
+  return Status::Ok();
+}
+
+Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t> prev_crc,
+                          Replay& replay) {
   const std::string path = Path(seg.name);
   Result<std::string> read = fs_.ReadFile(path);
-  if (!read.ok()) return read.status();
+  if (!read.ok()) {
+    Damage(path + ": unreadable: " + read.status().message());
+    replay.damaged = true;
+    return Status::Ok();
+  }
   const std::string& bytes = read.value();
   size_t offset = 0;
-  auto corrupt = [&](const std::string& what) {
-    return Corruption(path + ": record at offset " + std::to_string(offset) + ": " + what);
+  uint64_t allocated_bytes = 0;
+  bool torn = false;
+  auto damaged = [&](const std::string& what) {
+    Damage(path + ": record at offset " + std::to_string(offset) + ": " + what);
+    replay.damaged = true;
+    return Status::Ok();
   };
   while (offset < bytes.size()) {
     DecodeResult r = DecodeRecord(bytes, offset);
@@ -135,71 +240,136 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, Index base, std::vector
       // swallow the records after it. Damage is a torn tail only if no
       // valid record starts anywhere after its first byte. (The price: a
       // torn record whose payload embeds a byte-exact valid record is
-      // reported as corruption instead of truncated; never the reverse.)
-      if (last && !ValidRecordFrom(bytes, offset + 1)) {
+      // reported as damage instead of truncated; never the reverse.)
+      // A torn write never shortens a preallocated file.
+      const bool cut_short = allocated_bytes > 0 && bytes.size() < allocated_bytes;
+      if (last && !cut_short && !ValidRecordFrom(bytes, offset + 1)) {
         // A crash mid-write: nothing after this point was ever acknowledged.
         Status s = fs_.Truncate(path, offset);
         if (!s.ok()) return s;
         recovery_.truncated_bytes = bytes.size() - offset;
         recovery_.truncated_segment = seg.name;
         recovery_.truncated_offset = offset;
+        torn = true;
         break;
       }
-      char buf[128];
+      char buf[160];
       std::snprintf(buf, sizeof(buf), "%s (stored crc %08x, computed %08x)",
                     DecodeErrorName(r.error), r.crc_expected, r.crc_found);
-      return corrupt(std::string(buf) + (last ? ", followed by valid records"
-                                              : ", in a segment that is not the last"));
+      std::string where = !last       ? ", in a segment that is not the last"
+                          : cut_short ? ", in a preallocated segment cut to " +
+                                            std::to_string(bytes.size()) + " of " +
+                                            std::to_string(allocated_bytes) + " bytes"
+                                      : ", followed by valid records";
+      return damaged(std::string(buf) + where);
     }
     const WalRecord& rec = r.record;
     if (offset == 0) {
       const SegmentHeader& h = rec.header;
-      if (rec.type != WalRecordType::kSegmentHeader) return corrupt("expected a segment header");
-      if (h.magic != kWalMagic) return corrupt("bad magic: not a WAL segment");
-      if (h.version != kWalVersion) {
-        return corrupt("unsupported WAL version " + std::to_string(h.version) + " (expected " +
-                       std::to_string(kWalVersion) + ")");
+      if (rec.type != WalRecordType::kSegmentHeader) return damaged("expected a segment header");
+      if (h.magic != kWalMagic) return damaged("bad magic: not a WAL segment");
+      if (h.version < kWalVersionOldest || h.version > kWalVersion) {
+        return Corruption(path + ": unsupported WAL version " + std::to_string(h.version) +
+                          " (expected " + std::to_string(kWalVersionOldest) + " to " +
+                          std::to_string(kWalVersion) + ")");
       }
       if (h.seq != seg.seq || h.first_index != seg.first_index) {
-        return corrupt("segment header does not match the file name");
+        return damaged("segment header does not match the file name");
+      }
+      if (h.version >= 2) {
+        replay.chained = true;
+        allocated_bytes = h.allocated_bytes;
+        if (prev_crc && h.prev_crc != *prev_crc) {
+          char buf[128];
+          std::snprintf(buf, sizeof(buf),
+                        "chain broken: the header names a previous record with crc %08x, the "
+                        "previous segment ends with %08x",
+                        h.prev_crc, *prev_crc);
+          return damaged(buf);
+        }
       }
     } else {
       switch (rec.type) {
         case WalRecordType::kSegmentHeader:
-          return corrupt("unexpected segment header");
+          return damaged("unexpected segment header");
         case WalRecordType::kEntry: {
           const Entry& e = rec.entry;
           // Replayed as the cache took it when saved: ignored if a snapshot
           // already covered it, else it truncated every entry after it,
           // including any past a snapshot taken since.
-          if (e.index <= marker) break;
-          if (e.index <= base) {
-            log.clear();
+          if (e.index <= replay.marker) break;
+          if (e.index <= replay.base) {
+            replay.log.clear();
             break;
           }
-          const Index next = base + (log.size() + 1);
+          const Index next = replay.base + (replay.log.size() + 1);
           if (e.index > next) {
-            return corrupt("gap in the log: expected index <= " + std::to_string(next.value) +
+            return damaged("gap in the log: expected index <= " + std::to_string(next.value) +
                            ", found " + std::to_string(e.index.value));
           }
-          log.resize(Distance(base, e.index) - 1);  // an overwrite truncates
-          log.push_back(e);
+          replay.log.resize(Distance(replay.base, e.index) - 1);  // an overwrite truncates
+          replay.log.push_back(e);
           break;
         }
         case WalRecordType::kHardState:
           hard_state_ = rec.hard_state;
           break;
         case WalRecordType::kSnapshot:
-          marker = std::max(marker, rec.snapshot_index);
-          if (rec.snapshot_replaces_log) log.clear();
+          replay.marker = std::max(replay.marker, rec.snapshot_index);
+          if (rec.snapshot_replaces_log) replay.log.clear();
           break;
       }
     }
     offset += r.size;
+    replay.last_crc = r.crc_expected;
     recovery_.records++;
   }
-  records_end = offset;
+  replay.records_end = offset;
+  // A torn tail's cut shortens the file too.
+  replay.last_cut_short = allocated_bytes > 0 && (bytes.size() < allocated_bytes || torn);
   return Status::Ok();
+}
+
+Status Wal::RewriteDamagedLog(const std::vector<Entry>& log, Index base) {
+  const uint64_t seq = segments_.empty() ? meta_.last_segment + 1
+                                         : std::max(segments_.back().seq, meta_.last_segment) + 1;
+  for (const Segment& seg : segments_) {
+    const std::string aside = seg.name + ".damaged-" + std::to_string(seq);
+    Status s = fs_.Rename(Path(seg.name), Path(aside));
+    if (!s.ok()) return s;
+    recovery_.quarantined.push_back(aside);
+  }
+  segments_.clear();
+  Status s = fs_.SyncDir(options_.dir);
+  if (!s.ok()) return s;
+  // One fresh segment holds the snapshot marker, the hard state and the
+  // whole kept log, so no older segment is needed to replay it.
+  const std::string name = SegmentFileName(seq, base.Next());
+  Result<std::unique_ptr<WritableFile>> f = fs_.Create(Path(name));
+  if (!f.ok()) return f.status();
+  std::string bytes;
+  EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersion, seq, base.Next(), 0, 0}, bytes);
+  if (base > Index{}) {
+    Result<Term> base_term = cache_.TermAt(base);
+    if (!base_term.ok()) return base_term.status();
+    EncodeSnapshotMarker(base, base_term.value(), false, bytes);
+  }
+  size_t last_start = 0;
+  for (const Entry& e : log) {
+    last_start = bytes.size();
+    EncodeEntry(e, bytes);
+  }
+  last_start = bytes.size();
+  EncodeHardState(hard_state_, bytes);
+  s = f.value()->Append(bytes);
+  if (s.ok()) s = f.value()->Sync();
+  if (s.ok()) s = fs_.SyncDir(options_.dir);
+  if (!s.ok()) return s;
+  segments_.push_back(Segment{seq, base.Next(), name});
+  active_ = std::move(f).value();
+  last_crc_ = StoredCrc(bytes, last_start);
+  meta_.last_segment = seq;
+  return WriteMeta();
 }
 
 // Checksums prove that records are what was written, not that a correct
@@ -231,15 +401,34 @@ Status Wal::Fail(Status s) {
   return *failed_;
 }
 
-Status Wal::Write(const std::string& bytes, bool sync) {
+Status Wal::Write(const std::string& bytes, bool sync, uint32_t last_crc) {
   if (failed_) return *failed_;
   Status s = active_->Append(bytes);
   if (!s.ok()) return Fail(s);
+  last_crc_ = last_crc;
   if (sync) {
     s = active_->Sync();
     if (!s.ok()) return Fail(s);
   }
   return Status::Ok();
+}
+
+Status Wal::WriteMeta() {
+  Status s = WriteWalMeta(fs_, options_.dir, meta_);
+  return s.ok() ? s : Fail(s);
+}
+
+Status Wal::RefreshMeta() {
+  meta_.term = hard_state_.term;
+  meta_.vote = hard_state_.vote;
+  meta_.acked_index = durable_last_;
+  return WriteMeta();
+}
+
+Status Wal::LowerAckedIndexTo(Index last) {
+  if (meta_.acked_index <= last) return Status::Ok();
+  meta_.acked_index = last;
+  return WriteMeta();
 }
 
 Status Wal::StartSegment() {
@@ -254,23 +443,34 @@ Status Wal::StartSegment() {
     if (!s.ok()) return Fail(s);
     active_.reset();
   }
-  const Segment seg{segments_.empty() ? 1 : segments_.back().seq + 1, cache_.LastIndex().Next(),
-                    ""};
+  const Segment seg{segments_.empty() ? meta_.last_segment + 1 : segments_.back().seq + 1,
+                    cache_.LastIndex().Next(), ""};
   const std::string name = SegmentFileName(seg.seq, seg.first_index);
+  uint64_t allocated_bytes = options_.preallocate_segments ? options_.segment_bytes_max : 0;
   Result<std::unique_ptr<WritableFile>> f =
-      options_.preallocate_segments ? fs_.CreatePreallocated(Path(name), options_.segment_bytes_max)
-                                    : fs_.Create(Path(name));
+      allocated_bytes > 0 ? fs_.CreatePreallocated(Path(name), allocated_bytes)
+                          : fs_.Create(Path(name));
   // Short of space for the zeros: this segment grows by appends, so
   // preallocation never stops a node sooner than appending would.
-  if (!f.ok() && f.status().code() == StatusCode::kNoSpace) f = fs_.Create(Path(name));
+  if (!f.ok() && f.status().code() == StatusCode::kNoSpace) {
+    allocated_bytes = 0;
+    f = fs_.Create(Path(name));
+  }
   if (!f.ok()) return Fail(f.status());
   // Each segment restates the hard state and newest snapshot, so deleting
   // older segments never loses them.
   std::string head;
-  EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersion, seg.seq, seg.first_index}, head);
-  if (!hard_state_.IsEmpty()) EncodeHardState(hard_state_, head);
+  EncodeSegmentHeader(SegmentHeader{kWalMagic, kWalVersion, seg.seq, seg.first_index,
+                                    segments_.empty() ? 0 : last_crc_, allocated_bytes},
+                      head);
+  size_t last_start = 0;
+  if (!hard_state_.IsEmpty()) {
+    last_start = head.size();
+    EncodeHardState(hard_state_, head);
+  }
   Result<Snapshot> snap = cache_.GetSnapshot();
   if (snap.ok() && !snap.value().IsEmpty()) {
+    last_start = head.size();
     EncodeSnapshotMarker(snap.value().meta.index, snap.value().meta.term, false, head);
   }
   Status s = f.value()->Append(head);
@@ -279,7 +479,10 @@ Status Wal::StartSegment() {
   if (!s.ok()) return Fail(s);
   segments_.push_back(Segment{seg.seq, seg.first_index, name});
   active_ = std::move(f).value();
-  return Status::Ok();
+  last_crc_ = StoredCrc(head, last_start);
+  // Once the segment is durable: from now on its absence is damage.
+  meta_.last_segment = seg.seq;
+  return RefreshMeta();
 }
 
 Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<Entry>& entries,
@@ -287,6 +490,13 @@ Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<E
   if (failed_) return *failed_;
   if (!snapshot.IsEmpty()) {
     Status s = SaveReceivedSnapshot(snapshot);
+    if (!s.ok()) return s;
+  }
+  if (!entries.empty() && entries.front().index <= cache_.LastIndex()) {
+    // A leader overwrites our uncommitted suffix: until the new entries are
+    // durable, a crash may leave the log ending just before them.
+    durable_last_ = std::min(durable_last_, entries.front().index.Prev());
+    Status s = LowerAckedIndexTo(durable_last_);
     if (!s.ok()) return s;
   }
   if (!entries.empty() && active_->Size() >= options_.segment_bytes_max) {
@@ -297,10 +507,17 @@ Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<E
   // the critical path between the client's write and its fdatasync.
   std::string& buf = encode_buffer_;
   buf.clear();
-  for (const Entry& e : entries) EncodeEntry(e, buf);
-  if (hard_state) EncodeHardState(*hard_state, buf);
+  size_t last_start = 0;
+  for (const Entry& e : entries) {
+    last_start = buf.size();
+    EncodeEntry(e, buf);
+  }
+  if (hard_state) {
+    last_start = buf.size();
+    EncodeHardState(*hard_state, buf);
+  }
   if (!buf.empty()) {
-    Status s = Write(buf, sync);
+    Status s = Write(buf, sync, StoredCrc(buf, last_start));
     if (buf.capacity() > kEncodeBufferKeepBytes) std::string().swap(buf);
     if (!s.ok()) return s;
   }
@@ -309,24 +526,44 @@ Status Wal::Save(const std::optional<HardState>& hard_state, const std::vector<E
     hard_state_ = *hard_state;
     cache_.SetHardState(*hard_state);
   }
+  if (sync) durable_last_ = cache_.LastIndex();
+  // The metadata keeps the newest term and vote before any message of them
+  // leaves, and the acknowledged index within meta_every_entries.
+  const bool vote_changed =
+      sync && hard_state && (hard_state->term != meta_.term || hard_state->vote != meta_.vote);
+  const bool acked_stale = sync && durable_last_ >= meta_.acked_index + options_.meta_every_entries;
+  if (vote_changed || acked_stale) return RefreshMeta();
   return Status::Ok();
 }
 
 Status Wal::Sync() {
   if (failed_) return *failed_;
   Status s = active_->Sync();
-  return s.ok() ? s : Fail(s);
+  if (!s.ok()) return Fail(s);
+  durable_last_ = cache_.LastIndex();
+  return RefreshMeta();
+}
+
+Status Wal::MarkRepaired() {
+  if (failed_) return *failed_;
+  meta_.repair_target.reset();
+  cache_.SetRepairTarget(std::nullopt);
+  return RefreshMeta();
 }
 
 Status Wal::SaveReceivedSnapshot(const Snapshot& snapshot) {
-  Status s = snapshots_.Save(snapshot);
+  // The snapshot replaces the log, which then ends at its index.
+  Status s = LowerAckedIndexTo(snapshot.meta.index);
+  if (!s.ok()) return s;
+  s = snapshots_.Save(snapshot);
   if (!s.ok()) return Fail(s);
   std::string buf;
   EncodeSnapshotMarker(snapshot.meta.index, snapshot.meta.term, true, buf);
-  s = Write(buf, true);
+  s = Write(buf, true, StoredCrc(buf, 0));
   if (!s.ok()) return s;
   s = cache_.ApplySnapshot(snapshot);
   if (!s.ok()) return s;
+  durable_last_ = cache_.LastIndex();
   return RemoveSegmentsBelow(snapshot.meta.index);
 }
 
@@ -342,7 +579,7 @@ Status Wal::CreateSnapshot(Index index, const std::vector<NodeId>& voters, std::
   if (!s.ok()) return Fail(s);
   std::string buf;
   EncodeSnapshotMarker(index, term.value(), false, buf);
-  s = Write(buf, true);
+  s = Write(buf, true, StoredCrc(buf, 0));
   if (!s.ok()) return s;
   cache_.SetVoters(voters);
   s = cache_.CreateSnapshot(index, std::move(snap.data), compact_to);

@@ -12,17 +12,31 @@
 // durable; the roll cuts the old segment's unused zeros. A disk too full
 // for the zeros gets an appended segment instead.
 //
-// Recovery (Open) never loses an acknowledged write and never invents one:
+// Recovery (Open) never loses an acknowledged write and never invents one.
+// It tells a torn tail (a crash mid-write: nothing there was acknowledged)
+// from damage (something acknowledged is gone), using the segment chain
+// (wal_record.h) and the metadata file (wal_meta.h):
 //   - the last segment's records end where only zeros follow (its unused
 //     preallocated space) or at the end of the file; writing resumes there;
-//   - a torn or partial record at the very end of the last segment (a crash
-//     mid-write) is truncated away, with any zeros after it, and the node
-//     starts;
-//   - any other bad record (a checksum failure followed by valid data, a
-//     bad record in an older segment, a missing segment, a gap in indexes,
-//     a missing snapshot) is corruption: Open fails with the file, offset
-//     and what was expected. It never truncates there, because that could
-//     roll back committed entries.
+//   - a torn or partial record at the very end of the last segment is
+//     truncated away, with any zeros after it, and logged (file, offset,
+//     bytes). A preallocated last segment shorter than its allocation
+//     cannot have been torn (a torn write keeps the length): a partial
+//     record there is damage;
+//   - damage: a bad record followed by valid ones or in an older segment,
+//     a missing, unreadable or unchained segment, a last segment older than
+//     the metadata's, a log ending below the acknowledged index, a missing
+//     or unreadable metadata file in an initialized directory. The log
+//     keeps the intact prefix before the first damage; the metadata records
+//     a repair target first; every segment is then renamed aside
+//     (<name>.damaged-<seq>, kept for inspection) and the kept prefix is
+//     rewritten as one fresh segment. The node starts repairing
+//     (InitialState::repair_target, raft.h "Repair"): it keeps its term and
+//     vote (the metadata's, if the log lost them) but neither votes nor
+//     acknowledges until a leader has restored what it lost.
+//   - errors that are not the log's content (a snapshot that fails its
+//     checksum, a log a correct node cannot write, another node's metadata)
+//     make Open fail with the file and what was expected.
 // After a failed write or sync the Wal refuses all further writes: a failed
 // fsync may have dropped data the kernel already reported written, and
 // retrying it would lie (the "fsyncgate" lesson). The host must exit.
@@ -37,6 +51,7 @@
 #include "core/durable_log.h"
 #include "core/storage/file_system.h"
 #include "core/storage/snapshot_file.h"
+#include "core/storage/wal_meta.h"
 
 namespace raft {
 
@@ -44,6 +59,12 @@ struct WalOptions {
   std::string dir;
   uint64_t segment_bytes_max = 64ULL << 20;
   bool preallocate_segments = true;  // see above; off, segments grow by appends
+  // Recorded in the metadata file; a file naming another node or cluster is
+  // refused. 0 / empty: not checked.
+  NodeId node;
+  std::string cluster_id;
+  // The metadata's acknowledged index is refreshed at least this often.
+  uint64_t meta_every_entries = 10'000;
 };
 
 // What recovery found, for logs and the offline inspector.
@@ -54,6 +75,13 @@ struct WalRecoveryInfo {
   std::string truncated_segment;
   uint64_t truncated_offset = 0;  // where the torn tail began in that segment
   Index snapshot_index;
+  // Damage found, one line each (file, offset, what), in the order found.
+  std::vector<std::string> damage;
+  // Segment files renamed aside because of damage.
+  std::vector<std::string> quarantined;
+  // Set when the node starts repairing (a new or an unfinished repair).
+  std::optional<Index> repair_target;
+  bool meta_created = false;  // a directory from before the metadata file
 };
 
 class Wal final : public DurableLog {
@@ -68,6 +96,7 @@ class Wal final : public DurableLog {
   // Makes every record written so far durable; a host calls it before a
   // clean exit (Saves without sync leave only commit-index hints unsynced).
   Status Sync();
+  Status MarkRepaired() override;
 
   const WalRecoveryInfo& recovery() const { return recovery_; }
   size_t segment_count() const { return segments_.size(); }
@@ -78,17 +107,40 @@ class Wal final : public DurableLog {
     Index first_index;
     std::string name;
   };
+  // What replaying the segments found (Recover's working state).
+  struct Replay {
+    Index base;              // the snapshot's index
+    std::vector<Entry> log;  // entries after base
+    Index marker;            // the newest snapshot marker
+    uint64_t records_end = 0;
+    uint32_t last_crc = 0;        // stored checksum of the last record replayed
+    bool damaged = false;         // stop: nothing after the damage is used
+    bool chained = false;         // a segment of version 2 or later was seen
+    bool last_cut_short = false;  // preallocated, and shorter than allocated
+    uint64_t previous_end = 0;    // records_end and last_crc of the segment
+    uint32_t previous_crc = 0;    // before the last one
+  };
   Wal(FileSystem& fs, WalOptions options);
   Status Recover();
+  Status ReplaySegments(Replay& replay);
   // Refuses a recovered log that a correct node cannot have written.
   Status CheckRecovered(const std::vector<Entry>& log) const;
-  // Replays one segment into log (entries after base), tracking the newest
-  // snapshot marker. Truncates a torn tail of the last segment. records_end:
-  // the offset after its last valid record, where writing would resume.
-  Status ReplaySegment(const Segment& seg, bool last, Index base, std::vector<Entry>& log,
-                       Index& marker, uint64_t& records_end);
+  // Replays one segment into replay.log, tracking the newest snapshot
+  // marker. Truncates a torn tail of the last segment; records damage and
+  // stops there. prev_crc: the previous segment's last record, if replayed.
+  Status ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t> prev_crc,
+                       Replay& replay);
+  void Damage(std::string what);
+  // Renames every segment aside and writes the kept log as one segment.
+  Status RewriteDamagedLog(const std::vector<Entry>& log, Index base);
   Status StartSegment();
-  Status Write(const std::string& bytes, bool sync);
+  Status Write(const std::string& bytes, bool sync, uint32_t last_crc);
+  // Rewrites the metadata file as meta_ holds it.
+  Status WriteMeta();
+  // The same, with the current term, vote and durable log end.
+  Status RefreshMeta();
+  // Lowers the acknowledged index before the log shrinks below it.
+  Status LowerAckedIndexTo(Index last);
   Status SaveReceivedSnapshot(const Snapshot& snapshot);
   Status RemoveSegmentsBelow(Index compact_to);
   Status Fail(Status s);
@@ -104,6 +156,9 @@ class Wal final : public DurableLog {
   std::optional<Status> failed_;  // set once a write or sync failed
   std::string encode_buffer_;     // reused by Save
   WalRecoveryInfo recovery_;
+  WalMeta meta_;           // Invariant: what the metadata file holds
+  uint32_t last_crc_ = 0;  // stored checksum of the active segment's last record
+  Index durable_last_;     // the log's last index as of the last sync
 };
 
 std::string SegmentFileName(uint64_t seq, Index first_index);

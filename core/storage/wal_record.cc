@@ -66,6 +66,10 @@ void EncodeSegmentHeader(const SegmentHeader& h, std::string& out) {
   PutU32(out, h.version);
   PutU64(out, h.seq);
   PutU64(out, h.first_index.value);
+  if (h.version >= 2) {
+    PutU32(out, h.prev_crc);
+    PutU64(out, h.allocated_bytes);
+  }
   EndRecord(start, out);
 }
 
@@ -124,10 +128,17 @@ DecodeResult DecodeRecord(std::string_view data, size_t offset) {
   bool ok = false;
   switch (type) {
     case WalRecordType::kSegmentHeader:
-      ok = p.size() == 28;
+      ok = p.size() == 28 || p.size() == 40;
       if (ok) {
-        r.record.header = SegmentHeader{LoadUint(p, 0, 8), static_cast<uint32_t>(LoadUint(p, 8, 4)),
-                                        LoadUint(p, 12, 8), Index{LoadUint(p, 20, 8)}};
+        SegmentHeader& h = r.record.header;
+        h = SegmentHeader{LoadUint(p, 0, 8), static_cast<uint32_t>(LoadUint(p, 8, 4)),
+                          LoadUint(p, 12, 8), Index{LoadUint(p, 20, 8)}};
+        // Version 1 has no chain fields; version 2 and later must.
+        ok = (h.version >= 2) == (p.size() == 40);
+        if (ok && p.size() == 40) {
+          h.prev_crc = static_cast<uint32_t>(LoadUint(p, 28, 4));
+          h.allocated_bytes = LoadUint(p, 32, 8);
+        }
       }
       break;
     case WalRecordType::kEntry:
@@ -156,6 +167,10 @@ DecodeResult DecodeRecord(std::string_view data, size_t offset) {
   }
   if (!ok) r.error = DecodeError::kBadPayload;
   return r;
+}
+
+uint32_t StoredCrc(std::string_view data, size_t start) {
+  return static_cast<uint32_t>(LoadUint(data, start + 4, 4));
 }
 
 bool ValidRecordFrom(std::string_view data, size_t from) {

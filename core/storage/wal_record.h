@@ -17,7 +17,14 @@
 // Payloads by type:
 //   kSegmentHeader  magic u64 ("RAFTWAL1"), version u32, segment seq u64,
 //                   first index u64 (the index the segment starts after
-//                   the previous one's last entry); always the first record
+//                   the previous one's last entry); version 2 adds
+//                   prev crc u32 (the stored checksum of the previous
+//                   segment's last record, 0 for the first segment: the
+//                   chain that shows a missing, swapped or foreign
+//                   segment) and allocated bytes u64 (the preallocated
+//                   length, 0 for a segment that grows by appends: a
+//                   shorter last segment was cut, not torn). Always the
+//                   first record.
 //   kEntry          term u64, index u64, entry type u8, data (rest)
 //   kHardState      term u64, vote u64, commit u64
 //   kSnapshot       index u64, term u64, replaces_log u8: a snapshot file
@@ -37,7 +44,8 @@
 
 namespace raft {
 
-inline constexpr uint32_t kWalVersion = 1;
+inline constexpr uint32_t kWalVersion = 2;
+inline constexpr uint32_t kWalVersionOldest = 1;              // still read: no chain
 inline constexpr uint64_t kWalMagic = 0x314c415754464152ULL;  // "RAFTWAL1"
 inline constexpr size_t kWalRecordHeaderBytes = 9;
 inline constexpr uint32_t kWalRecordBytesMax = 64u << 20;
@@ -55,6 +63,8 @@ struct SegmentHeader {
   uint32_t version = kWalVersion;
   uint64_t seq = 0;
   Index first_index;
+  uint32_t prev_crc = 0;         // version 2
+  uint64_t allocated_bytes = 0;  // version 2
 };
 
 struct WalRecord {
@@ -94,6 +104,10 @@ struct DecodeResult {
   uint32_t crc_found = 0;
 };
 DecodeResult DecodeRecord(std::string_view data, size_t offset);
+
+// The stored checksum of the record framed at data[start] (the segment
+// chain's link to it).
+uint32_t StoredCrc(std::string_view data, size_t start);
 
 // True if a valid record starts at any offset >= from. Recovery uses it to
 // tell a torn tail (nothing valid follows the damage) from corruption.

@@ -134,6 +134,7 @@ void TestCluster::Handle(Peer& p) {
     }
     p.storage.Append(rd.entries);
     if (rd.hard_state) p.storage.SetHardState(*rd.hard_state);
+    if (rd.repaired) p.storage.SetRepairTarget(std::nullopt);
     // 2. send
     for (Message& m : rd.messages) queue_.push_back(std::move(m));
     // 3. apply
