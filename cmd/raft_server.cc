@@ -44,6 +44,7 @@ struct Flags {
   int request_timeout_ms = 5000;
   uint64_t snapshot_entries = 100'000;
   int peer_port = 0;
+  bool rejoin_after_data_loss = false;
   raft::net::TlsFlags tls;
 };
 
@@ -96,6 +97,10 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--peer-key-file", f.tls.peer.key_file, "peer TLS key (PEM)");
   app.add_option("--peer-trusted-ca-file", f.tls.peer.trusted_ca_file,
                  "CA of peer certificates (peer TLS is mutual)");
+  app.add_flag("--rejoin-after-data-loss", f.rejoin_after_data_loss,
+               "UNSAFE unless a majority of the other members is healthy: let a member whose "
+               "data directory was lost start empty; it votes and counts toward no quorum until "
+               "the leader has sent it everything committed (README, \"Data loss\")");
 }
 
 // The TLS files, read and checked; a failure names the flag and the path.
@@ -187,6 +192,7 @@ int main(int argc, char** argv) {
   options.kv.value_bytes_max = f.max_value_bytes;
   options.kv.request_timeout = std::chrono::milliseconds(f.request_timeout_ms);
   options.snapshots.every_entries = f.snapshot_entries;
+  options.rejoin_after_data_loss = f.rejoin_after_data_loss;
 
   if (raft::Status s = LoadTls(f, options); !s.ok()) {
     spdlog::critical("cannot start: {}", s.message());

@@ -21,25 +21,39 @@
 //       Asks every endpoint for its view (ENDPOINT ID ROLE TERM LEADER COMMIT
 //       APPLIED, or "unreachable: <why>"), then lists the leader's members
 //       (ID ADDRESS MATCH PROGRESS) if an endpoint is the leader.
+//   raftctl check --data-dir D
+//       Judges D (a node's data directory, or the WAL directory itself)
+//       without changing anything, by the rules Wal::Open recovers with:
+//       one line per file (meta, segment, snapshot) and per finding
+//       ("<kind>: <file>:<offset>: <reason>", kind note, torn-tail,
+//       repairing, damage or refused), then one summary line, e.g.
+//       check: status=ok segments=3 records=812 snapshot_index=0
+//       last_index=800 acked_index=800 torn_bytes=0 damage=0 quarantined=0
+//       repair_target=none
+//       Exit status (kCheckExit*, also in `raftctl check --help`):
+//         0  ok: the node starts as is (notes, e.g. quarantined files, aside)
+//         1  torn-tail: recovery cuts the unsynced end of the last segment;
+//            nothing acknowledged is lost
+//         2  damaged or repairing: recovery keeps the intact prefix and the
+//            node repairs from its peers (or an unfinished repair goes on)
+//         3  missing, empty or not-a-wal: no log here (a node would start
+//            with an empty one)
+//         4  unreadable: an I/O error; nothing could be judged
+//         5  refused: recovery or raft-server refuses to start (a bad
+//            newest snapshot, an unsupported version, wal/ without node_id)
+//         64 usage: bad flags
 //   raftctl dump --data-dir D [--records]
-//       Inspects the WAL segments, snapshot files and leftovers in D (a
-//       node's data directory or the WAL directory itself) without
-//       changing anything, prints a report (every record with --records)
-//       and ends with one line for scripts:
-//       raftctl dump: segments=3 records=812 entries=1..800 snapshots=1 status=ok
-//       status is ok, torn-tail (recovery truncates it and starts) or
-//       corrupt (recovery refuses to start).
+//       The same judgement as a longer report (every record with
+//       --records), ending with "raftctl dump: <summary>"; exits as check.
 //
 // Writes are retried with one client session, so a retried write applies
 // once. Errors go to stderr, starting "raftctl: ".
 //
-// Exit status:
-//   0  success (dump: the directory is ok or has only a torn tail; status: an
-//      endpoint answered and a node names a leader);
-//   1  a definite negative answer: get found no key, cas compared false
-//      (dump: the directory is corrupt);
+// Exit status of the client commands (check and dump: above):
+//   0  success (status: an endpoint answered and a node names a leader);
+//   1  a definite negative answer: get found no key, cas compared false;
 //   2  usage: bad flags, or the server rejected the arguments
-//      (INVALID_ARGUMENT) (dump: a directory that cannot be read);
+//      (INVALID_ARGUMENT);
 //   3  the cluster is unavailable, has no leader, timed out or failed
 //      otherwise; for put, del and cas the write's outcome is then unknown
 //      unless the message says otherwise.
@@ -48,6 +62,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <future>
 #include <optional>
 #include <string>
@@ -65,6 +80,33 @@ constexpr int kExitOk = 0;
 constexpr int kExitNegative = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnavailable = 3;
+
+// check and dump (see the top of this file).
+constexpr int kCheckExitOk = 0;
+constexpr int kCheckExitTornTail = 1;
+constexpr int kCheckExitRepair = 2;
+constexpr int kCheckExitNoWal = 3;
+constexpr int kCheckExitUnreadable = 4;
+constexpr int kCheckExitRefused = 5;
+constexpr int kCheckExitUsage = 64;  // EX_USAGE
+
+constexpr char kCheckHelpFooter[] =
+    R"(Lines: one per file (meta, segment, snapshot), one per finding
+("<kind>: <file>:<offset>: <reason>", kind note, torn-tail, repairing, damage
+or refused), then "check: status=<status> segments=N records=N ...".
+Exit status:
+  0  ok          the node starts as is
+  1  torn-tail   recovery cuts the unsynced end of the last segment;
+                 nothing acknowledged is lost
+  2  damaged     recovery keeps the intact prefix and the node repairs from
+     repairing   its peers (or an unfinished repair goes on)
+  3  missing     no log here: no directory, an empty one, or other files
+     empty       only (a node would start with an empty log)
+     not-a-wal
+  4  unreadable  an I/O error; nothing could be judged
+  5  refused     recovery or raft-server refuses to start (a bad newest
+                 snapshot, an unsupported version, wal/ without node_id)
+  64 usage       bad flags)";
 
 // One RPC to one node (cut short by --timeout, which bounds all of them).
 constexpr int64_t kAttemptTimeoutMs = 2000;
@@ -91,21 +133,125 @@ struct DumpFlags {
   bool records = false;
 };
 
-int RunDump(const DumpFlags& f) {
-  raft::PosixFileSystem fs;
-  // A raft-server data directory keeps its log under wal/ (net/data_dir.h).
-  const std::string wal_dir = raft::JoinPath(f.data_dir, "wal");
-  const bool node_dir = fs.Exists(raft::JoinPath(f.data_dir, "node_id")) && fs.Exists(wal_dir);
-  raft::Result<raft::WalInspection> in = raft::InspectWal(
-      fs, node_dir ? wal_dir : f.data_dir, raft::WalInspectOptions{.records = f.records});
-  if (!in.ok()) {
-    std::fprintf(stderr, "raftctl dump: cannot read data directory: %s\n",
-                 in.status().message().c_str());
-    return kExitUsage;
+int CheckExitCode(raft::WalStatus status) {
+  switch (status) {
+    case raft::WalStatus::kOk:
+      return kCheckExitOk;
+    case raft::WalStatus::kTornTail:
+      return kCheckExitTornTail;
+    case raft::WalStatus::kRepairing:
+    case raft::WalStatus::kDamaged:
+      return kCheckExitRepair;
+    case raft::WalStatus::kEmpty:
+    case raft::WalStatus::kNotAWal:
+    case raft::WalStatus::kMissing:
+      return kCheckExitNoWal;
+    case raft::WalStatus::kUnreadable:
+      return kCheckExitUnreadable;
+    case raft::WalStatus::kRefused:
+      return kCheckExitRefused;
   }
-  std::fputs(raft::RenderWalInspection(in.value()).c_str(), stdout);
-  std::printf("raftctl dump: %s\n", raft::WalSummaryLine(in.value()).c_str());
-  return in.value().health() == raft::WalHealth::kCorrupt ? kExitNegative : kExitOk;
+  return kCheckExitUnreadable;
+}
+
+// What check and dump found in --data-dir: an inspection, or a status
+// decided before one (missing, not-a-wal, unreadable, empty) and why.
+struct DirVerdict {
+  std::optional<raft::WalInspection> inspection;
+  raft::WalStatus status = raft::WalStatus::kOk;
+  std::vector<std::string> lines;  // about the data directory, before the WAL's
+};
+
+// A raft-server data directory keeps its log under wal/ next to node_id
+// (net/data_dir.h); any other directory is taken as a WAL directory.
+DirVerdict InspectDataDir(const std::string& dir, bool records) {
+  namespace fs = std::filesystem;
+  DirVerdict v;
+  auto decided = [&v](raft::WalStatus status, std::string line) {
+    v.status = status;
+    v.lines.push_back(std::move(line));
+    return std::move(v);
+  };
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (st.type() == fs::file_type::not_found) {
+    return decided(raft::WalStatus::kMissing, "missing: " + dir + ": no such directory");
+  }
+  if (ec) return decided(raft::WalStatus::kUnreadable, "unreadable: " + dir + ": " + ec.message());
+  if (st.type() != fs::file_type::directory) {
+    return decided(raft::WalStatus::kNotAWal, "not-a-wal: " + dir + ": not a directory");
+  }
+  raft::PosixFileSystem posix;
+  const std::string wal_dir = raft::JoinPath(dir, "wal");
+  const std::string node_id = raft::JoinPath(dir, "node_id");
+  const bool has_wal = fs::is_directory(wal_dir, ec);
+  const bool has_node_id = posix.Exists(node_id);
+  std::optional<raft::WalFinding> refusal;
+  if (has_node_id) {
+    raft::Result<std::string> name = posix.ReadFile(node_id);
+    if (!name.ok()) {
+      return decided(raft::WalStatus::kUnreadable, "unreadable: " + name.status().message());
+    }
+    std::string n = name.value();
+    while (!n.empty() && (n.back() == '\n' || n.back() == ' ')) n.pop_back();
+    v.lines.push_back("data directory " + dir + ": node_id=" + n);
+    if (!has_wal) {
+      return decided(raft::WalStatus::kEmpty,
+                     "empty: " + wal_dir + " does not exist: the node has no log yet");
+    }
+  } else if (has_wal) {
+    // raft-server refuses it: adopting it would let any node take this log.
+    v.lines.push_back("data directory " + dir + ": node_id missing");
+    refusal = raft::WalFinding{raft::WalFindingKind::kRefusal, "node_id", std::nullopt, 0,
+                               "missing next to wal/: raft-server refuses to start on " + dir +
+                                   " (restore node_id: one line, the node's name)"};
+  }
+  raft::Result<raft::WalInspection> in =
+      raft::InspectWal(posix, has_wal ? wal_dir : dir, raft::WalInspectOptions{.records = records});
+  if (!in.ok()) {
+    return decided(raft::WalStatus::kUnreadable, "unreadable: " + in.status().message());
+  }
+  v.inspection = std::move(in).value();
+  if (refusal) v.inspection->findings.insert(v.inspection->findings.begin(), *refusal);
+  v.status = v.inspection->status();
+  if (v.status == raft::WalStatus::kEmpty || v.status == raft::WalStatus::kNotAWal) {
+    v.lines.push_back(std::string(raft::WalStatusName(v.status)) + ": " + v.inspection->dir +
+                      " holds no WAL file (meta, segment or snapshot)" +
+                      (v.status == raft::WalStatus::kNotAWal ? ", only others" : ""));
+  }
+  return v;
+}
+
+// The summary for a directory with no inspection.
+std::string BareSummary(raft::WalStatus status) {
+  return std::string("status=") + raft::WalStatusName(status) +
+         " segments=0 records=0 snapshot_index=0 last_index=0 acked_index=none torn_bytes=0 "
+         "damage=0 quarantined=0 repair_target=none";
+}
+
+int RunCheck(const DumpFlags& f) {
+  const DirVerdict v = InspectDataDir(f.data_dir, /*records=*/false);
+  for (const std::string& line : v.lines) std::printf("check: %s\n", line.c_str());
+  if (v.inspection) {
+    for (const std::string& line : raft::WalFileLines(*v.inspection)) {
+      std::printf("check: %s\n", line.c_str());
+    }
+    for (const raft::WalFinding& finding : v.inspection->findings) {
+      std::printf("check: %s\n", finding.Line().c_str());
+    }
+  }
+  std::printf("check: %s\n",
+              (v.inspection ? raft::WalSummaryLine(*v.inspection) : BareSummary(v.status)).c_str());
+  return CheckExitCode(v.status);
+}
+
+int RunDump(const DumpFlags& f) {
+  const DirVerdict v = InspectDataDir(f.data_dir, f.records);
+  for (const std::string& line : v.lines) std::printf("%s\n", line.c_str());
+  if (v.inspection) std::fputs(raft::RenderWalInspection(*v.inspection).c_str(), stdout);
+  std::printf("raftctl dump: %s\n",
+              (v.inspection ? raft::WalSummaryLine(*v.inspection) : BareSummary(v.status)).c_str());
+  return CheckExitCode(v.status);
 }
 
 // The endpoints of --endpoints; throws CLI::ValidationError on an empty one.
@@ -326,6 +472,13 @@ int main(int argc, char** argv) {
       "dump", "inspect a data directory (WAL segments, snapshots) without modifying it");
   dump_cmd->add_option("--data-dir", dump.data_dir, "the node's data directory")->required();
   dump_cmd->add_flag("--records", dump.records, "list every record of every segment");
+  dump_cmd->footer("Exits as `raftctl check` (see raftctl check --help).");
+  DumpFlags check;
+  CLI::App* check_cmd =
+      app.add_subcommand("check", "judge a data directory as recovery would, without modifying it");
+  check_cmd->add_option("--data-dir", check.data_dir, "the node's data directory, or its WAL")
+      ->required();
+  check_cmd->footer(kCheckHelpFooter);
 
   std::vector<std::string> endpoints;
   try {
@@ -334,8 +487,10 @@ int main(int argc, char** argv) {
     CheckCasArgs(kv, *cas_cmd);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
-    return e.get_exit_code() == 0 ? code : kExitUsage;
+    if (e.get_exit_code() == 0) return code;
+    return check_cmd->parsed() || dump_cmd->parsed() ? kCheckExitUsage : kExitUsage;
   }
+  if (check_cmd->parsed()) return RunCheck(check);
   if (dump_cmd->parsed()) return RunDump(dump);
 
   auto tls = raft::net::LoadTlsFiles(client_flags.tls,

@@ -364,6 +364,7 @@ void KvService::GetClusterStatus(
   resp->set_term(status.term.value);
   resp->set_commit_index(status.commit.value);
   resp->set_applied_index(status.applied.value);
+  resp->set_repairing(status.repairing);
   if (const Member* leader = members->Find(status.leader)) {
     resp->set_leader_id(leader->name);
     resp->set_leader_address(leader->client_address);

@@ -244,6 +244,7 @@ void NodeLoop::Publish() {
   s.leader = raft.leader();
   s.commit = raft.log().committed();
   s.applied = raft.log().applied();
+  s.repairing = raft.repairing();
   if (s.role == Role::kLeader) {
     for (const auto& [id, pr] : raft.progress()) {
       const bool self = id == raft.id();

@@ -68,6 +68,7 @@ struct NodeStatus {
   NodeId leader;
   Index commit;
   Index applied;
+  bool repairing = false;         // Raft::repairing()
   std::vector<PeerStatus> peers;  // filled on the leader only
 };
 

@@ -84,6 +84,29 @@ void NodeServer::UndoFailedStart(StartUndo& undo) {
   undo.RemoveCreatedDirectories();
 }
 
+void NodeServer::LogRecovery(const WalRecoveryInfo& recovered) {
+  wal_fresh_ = recovered.fresh;
+  spdlog::info("recovered {} log records from {} segments in {}", recovered.records,
+               recovered.segments, data_dir_->wal_dir());
+  if (recovered.truncated_bytes > 0) {
+    spdlog::warn("cut a torn tail of {} bytes from {} at offset {} (a write the crash interrupted)",
+                 recovered.truncated_bytes,
+                 JoinPath(data_dir_->wal_dir(), recovered.truncated_segment),
+                 recovered.truncated_offset);
+  }
+  for (const std::string& damage : recovered.damage) spdlog::error("WAL damage: {}", damage);
+  for (const std::string& aside : recovered.quarantined) {
+    spdlog::warn("moved damaged WAL segment aside as {} (kept for inspection)",
+                 JoinPath(data_dir_->wal_dir(), aside));
+  }
+  if (recovered.repair_target) {
+    spdlog::warn(
+        "repairing: this node lost log entries it had acknowledged (up to index {}); it will "
+        "fetch them from the leader and neither vote nor count toward any quorum until then",
+        recovered.repair_target->value);
+  }
+}
+
 Status NodeServer::StartNode() {
   if (Status s = ValidateName(options_.name); !s.ok()) return s;
   if (options_.election_timeout < 2 * options_.heartbeat_interval) {
@@ -96,18 +119,11 @@ Status NodeServer::StartNode() {
   if (!dir.ok()) return dir.status();
   data_dir_ = std::move(dir).value();
   Result<std::unique_ptr<Wal>> wal =
-      Wal::Open(data_dir_->fs(), WalOptions{.dir = data_dir_->wal_dir()});
+      Wal::Open(data_dir_->fs(),
+                WalOptions{.dir = data_dir_->wal_dir(), .node = NodeIdForName(options_.name)});
   if (!wal.ok()) return wal.status();
   wal_ = std::move(wal).value();
-  const WalRecoveryInfo& recovered = wal_->recovery();
-  spdlog::info("recovered {} log records from {} segments in {}", recovered.records,
-               recovered.segments, data_dir_->wal_dir());
-  if (recovered.truncated_bytes > 0) {
-    spdlog::warn("cut a torn tail of {} bytes from {} at offset {} (a write the crash interrupted)",
-                 recovered.truncated_bytes,
-                 JoinPath(data_dir_->wal_dir(), recovered.truncated_segment),
-                 recovered.truncated_offset);
-  }
+  LogRecovery(wal_->recovery());
 
   // Members: from the data directory after the first start, else the flags.
   Result<std::optional<std::string>> stored = data_dir_->ReadMembers();
@@ -326,6 +342,14 @@ void NodeServer::Bootstrap(std::vector<Member> known) {
     // agrees on the same id again.
     s = data_dir_->WriteClusterId(cluster_id.value());
   }
+  const bool joins_established = std::any_of(
+      answers.begin(), answers.end(), [](const HelloResponse& a) { return a.established(); });
+  if (s.ok() && joins_established && wal_fresh_ && options_.rejoin_after_data_loss) {
+    // The operator says this member lost its state: it must not vote or
+    // count until a leader has restored everything committed.
+    spdlog::warn("--rejoin-after-data-loss: starting empty and repairing from the leader");
+    s = wal_->BeginRepair(Index{});
+  }
   if (s.ok()) s = data_dir_->WriteMembers(members.value().Serialize());
   if (s.ok()) {
     peer_service_.SetHello(HelloInfo{cluster_id.value(), true, members.value().Describe()});
@@ -386,6 +410,16 @@ Status NodeServer::CheckHelloAnswer(const PeerSpec& peer, const HelloResponse& a
                         options_.name + " on its recorded address)");
     }
   }
+  if (answer.heard_from_you() && wal_fresh_ && !options_.rejoin_after_data_loss &&
+      std::find(members.begin(), members.end(), self) != members.end()) {
+    return StartError(
+        "node " + options_.name + " is a member of cluster " + answer.cluster_id() + " and " +
+        there + " has heard from it, but its data directory " + options_.data_dir +
+        " holds no log: the state this node acknowledged is lost, and starting it empty could "
+        "undo committed writes. Restore the data directory from a backup, or, while a majority "
+        "of the other members is healthy, start it with --rejoin-after-data-loss to fetch "
+        "everything from the leader before it votes (README, \"Data loss\")");
+  }
   if (std::find(members.begin(), members.end(), self) == members.end()) {
     std::string listed;
     for (const std::string& m : members) listed += (listed.empty() ? "" : ",") + m;
@@ -424,6 +458,7 @@ Result<std::string> NodeServer::AgreeOnClusterId(const Membership& members,
 Status NodeServer::StartRaft(Membership members) {
   members_ = std::move(members);
   const NodeId self = members_.self().id;
+  if (Status s = wal_->AdoptClusterId(members_.cluster_id()); !s.ok()) return s;
   Config config;
   config.id = self;
   config.voters = members_.ids();

@@ -78,6 +78,9 @@ struct NodeServerOptions {
   KvServiceOptions kv;  // kv.self_name is filled in from name
   SnapshotPolicy snapshots;
   std::chrono::milliseconds drain_timeout{3000};
+  // Operator override: a member whose data directory was lost may start
+  // empty and repair from the leader (never the default; see the README).
+  bool rejoin_after_data_loss = false;
 };
 
 class NodeServer {
@@ -97,6 +100,8 @@ class NodeServer {
  private:
   // Start's steps; if one fails, Start removes what they created.
   Status StartNode();
+  // Logs what WAL recovery found (torn tail, damage, a repair).
+  void LogRecovery(const WalRecoveryInfo& recovered);
   void UndoFailedStart(StartUndo& undo);
   Status StartServing();
   // The second server on peer_port, when there is one, and its poller.
@@ -118,6 +123,7 @@ class NodeServer {
   NodeServerOptions options_;
   std::unique_ptr<DataDir> data_dir_;
   std::unique_ptr<Wal> wal_;  // opened at start, handed to the loop
+  bool wal_fresh_ = false;    // the WAL was created at this start
   RejectedInputs rejected_;   // before the services that count into it
   KvService kv_service_;
   PeerService peer_service_;

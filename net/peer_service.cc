@@ -84,6 +84,10 @@ void PeerService::Listen(grpc::ServerCompletionQueue* cq) {
     resp.set_address(self_address_);
     resp.set_client_address(self_client_address_);
     {
+      std::lock_guard lk(heard_mu_);
+      resp.set_heard_from_you(heard_from_.contains(NodeIdForName(call->request().node_id())));
+    }
+    {
       std::lock_guard lk(hello_mu_);
       resp.set_cluster_id(hello_.cluster_id);
       resp.set_established(hello_.established);
@@ -183,7 +187,12 @@ void PeerService::Deliver(NodeId sender, PeerBatch& batch) {
     }
     messages.push_back(std::move(m).value());
   }
-  if (!messages.empty()) loop->PostPeerMessages(std::move(messages));
+  if (messages.empty()) return;
+  {
+    std::lock_guard lk(heard_mu_);
+    heard_from_.insert(sender);
+  }
+  loop->PostPeerMessages(std::move(messages));
 }
 
 }  // namespace raft::net

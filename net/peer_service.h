@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,9 @@ class PeerService {
   RaftPeer::AsyncService service_;
   std::mutex hello_mu_;
   HelloInfo hello_;  // guarded by hello_mu_
+  // Peers whose Raft messages reached this process (Hello's heard_from_you).
+  std::mutex heard_mu_;
+  std::set<NodeId> heard_from_;  // guarded by heard_mu_
   std::atomic<const Membership*> members_{nullptr};
   std::atomic<NodeLoop*> loop_{nullptr};
 };

@@ -106,6 +106,12 @@ Status Wal::Recover() {
   }
   const Index last = replay.base + replay.log.size();
 
+  // A last segment without a record lost its header in a crash while it was
+  // created; once the metadata names it, that header had been durable.
+  const bool empty_last = !segments_.empty() && replay.records_end == 0 && !replay.damaged;
+  if (empty_last && meta && segments_.back().seq <= meta->last_segment) {
+    Damage(Path(segments_.back().name) + ": empty, but the metadata records it as created");
+  }
   // What the metadata promises the log must hold.
   const bool legacy = !meta && !meta_lost && !replay.chained;
   if (initialized && !meta && !meta_lost && !legacy) {
@@ -151,6 +157,7 @@ Status Wal::Recover() {
   }
   recovery_.repair_target = meta_.repair_target;
   recovery_.meta_created = legacy && initialized;
+  recovery_.fresh = !initialized;
   cache_.Append(replay.log);
   cache_.SetHardState(hard_state_);
   cache_.SetRepairTarget(meta_.repair_target);
@@ -168,7 +175,7 @@ Status Wal::Recover() {
   // A segment whose header never became durable (crash while creating it)
   // holds no record: drop it (writes continue in the previous segment,
   // whose roll already cut its zeros, or in a fresh one when none is left).
-  if (!segments_.empty() && replay.records_end == 0) {
+  if (empty_last) {
     s = fs_.Remove(Path(segments_.back().name));
     if (!s.ok()) return s;
     segments_.pop_back();
@@ -549,6 +556,25 @@ Status Wal::MarkRepaired() {
   meta_.repair_target.reset();
   cache_.SetRepairTarget(std::nullopt);
   return RefreshMeta();
+}
+
+Status Wal::BeginRepair(Index target) {
+  if (failed_) return *failed_;
+  meta_.repair_target = std::max(meta_.repair_target.value_or(Index{}), target);
+  cache_.SetRepairTarget(meta_.repair_target);
+  recovery_.repair_target = meta_.repair_target;
+  return WriteMeta();
+}
+
+Status Wal::AdoptClusterId(const std::string& cluster_id) {
+  if (failed_) return *failed_;
+  if (meta_.cluster_id == cluster_id) return Status::Ok();
+  if (!meta_.cluster_id.empty()) {
+    return Status::Error(StatusCode::kCorruption, options_.dir + ": the WAL belongs to cluster " +
+                                                      meta_.cluster_id + ", not " + cluster_id);
+  }
+  meta_.cluster_id = cluster_id;
+  return WriteMeta();
 }
 
 Status Wal::SaveReceivedSnapshot(const Snapshot& snapshot) {

@@ -82,6 +82,7 @@ struct WalRecoveryInfo {
   // Set when the node starts repairing (a new or an unfinished repair).
   std::optional<Index> repair_target;
   bool meta_created = false;  // a directory from before the metadata file
+  bool fresh = false;         // nothing was there: a new WAL
 };
 
 class Wal final : public DurableLog {
@@ -97,6 +98,13 @@ class Wal final : public DurableLog {
   // clean exit (Saves without sync leave only commit-index hints unsynced).
   Status Sync();
   Status MarkRepaired() override;
+  // Starts a repair at open, before Raft reads the storage: the host knows
+  // this node lost state the WAL cannot see (a data directory made anew
+  // for a node that ran as a member). Target as in InitialState.
+  Status BeginRepair(Index target);
+  // Records the cluster id once the host knows it; a WAL of another cluster
+  // is refused.
+  Status AdoptClusterId(const std::string& cluster_id);
 
   const WalRecoveryInfo& recovery() const { return recovery_; }
   size_t segment_count() const { return segments_.size(); }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/message_validator.h"
 #include "core/storage/snapshot_file.h"
 #include "core/storage/wal.h"
 
@@ -11,6 +12,12 @@ namespace raft {
 namespace {
 
 std::string U64(uint64_t v) { return std::to_string(v); }
+
+std::string Hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%08x", v);
+  return buf;
+}
 
 Result<WalSnapshotInfo> InspectSnapshot(FileSystem& fs, const std::string& dir,
                                         const std::string& name) {
@@ -36,22 +43,25 @@ Result<WalSnapshotInfo> InspectSnapshot(FileSystem& fs, const std::string& dir,
   return info;
 }
 
-// Replays segments the way Wal::Recover does, recording what recovery would
-// make of them, while counting everything readable for the listing.
+// Replays the directory the way Wal::Recover does (wal.cc), step for step,
+// recording what recovery would make of it instead of doing it, while
+// counting everything readable for the listing. Keep the two in step: the
+// property test in wal_inspector_test.cc compares them.
 class Replay {
  public:
-  explicit Replay(WalInspection& out, const WalInspectOptions& options)
-      : out_(out), options_(options) {}
+  Replay(WalInspection& out, const WalInspectOptions& options) : out_(out), options_(options) {}
 
-  // Recovery stops at the first corruption; later damage is not reported.
-  bool stopped() const { return stopped_; }
+  // Recovery stops replaying the log at the first damage, and stops
+  // altogether at a refusal.
+  bool log_stopped() const { return log_stopped_ || refused_; }
 
-  void AddProblem(WalProblemKind kind, const std::string& file, uint64_t offset,
-                  const std::string& reason, uint64_t truncated_bytes = 0) {
-    RAFT_ASSERT(!stopped_);
-    RAFT_ASSERT(kind == WalProblemKind::kTornTail || truncated_bytes == 0);
-    out_.problems.push_back(WalProblem{kind, file, offset, truncated_bytes, reason});
-    if (kind == WalProblemKind::kCorruption) stopped_ = true;
+  void Add(WalFindingKind kind, const std::string& file, std::optional<uint64_t> offset,
+           const std::string& reason, uint64_t truncated_bytes = 0) {
+    RAFT_ASSERT(!refused_);
+    RAFT_ASSERT(kind == WalFindingKind::kTornTail || truncated_bytes == 0);
+    out_.findings.push_back(WalFinding{kind, file, offset, truncated_bytes, reason});
+    if (kind == WalFindingKind::kDamage) log_stopped_ = true;
+    if (kind == WalFindingKind::kRefusal) refused_ = true;
   }
 
   void SetBase(Index base) {
@@ -60,7 +70,23 @@ class Replay {
     out_.last_index = base;
   }
 
+  // Mirrors Wal::ReplaySegments' sequence check before segment i.
+  void CheckSequence(size_t i) {
+    if (i == 0 || log_stopped()) return;
+    const WalSegmentInfo& prev = out_.segments[i - 1];
+    const WalSegmentInfo& seg = out_.segments[i];
+    if (seg.seq == prev.seq + 1) return;
+    Add(WalFindingKind::kDamage, prev.name, std::nullopt,
+        seg.seq == prev.seq
+            ? "duplicate segment sequence " + U64(seg.seq) + " (also " + seg.name + ")"
+            : "missing segment: sequence " + U64(prev.seq + 1) + " (between " + prev.name +
+                  " and " + seg.name + ")");
+  }
+
+  // Mirrors Wal::ReplaySegment; counts every readable record for the listing.
   void Segment(const std::string& bytes, bool last, WalSegmentInfo& seg) {
+    const bool replayed = !log_stopped();
+    if (replayed) segment_records_end_ = 0;
     size_t offset = 0;
     while (offset < bytes.size()) {
       const DecodeResult r = DecodeRecord(bytes, offset);
@@ -70,50 +96,88 @@ class Replay {
       }
       if (r.error != DecodeError::kNone) {
         seg.damaged_offset = offset;
-        Damage(bytes, offset, r, last, seg.name);
+        if (!log_stopped()) Damage(bytes, offset, r, last, seg);
+        if (replayed && !log_stopped()) segment_records_end_ = offset;  // a torn tail, cut
         return;
       }
       RAFT_ASSERT(r.size >= kWalRecordHeaderBytes && offset + r.size <= bytes.size());
       Count(r, offset, seg);
-      if (!stopped_) Apply(r.record, offset, seg);
+      if (!log_stopped()) Apply(r, offset, seg);
       offset += r.size;
-    }
-    if (offset == 0 && last && !stopped_) {
-      AddProblem(WalProblemKind::kTornTail, seg.name, 0,
-                 "empty segment (a crash while creating it); recovery removes it");
+      if (replayed && !log_stopped()) segment_records_end_ = offset;
     }
   }
 
-  // After the last segment: every snapshot the log mentions must exist.
+  // Between segments, as ReplaySegments passes the previous one's crc on.
+  void EndSegment(const WalSegmentInfo& seg) {
+    if (log_stopped()) return;
+    prev_crc_ = last_crc_;  // as recovery: 0 if no record was replayed yet
+    prev_name_ = seg.name;
+  }
+
+  // After the last segment, as Wal::Recover after ReplaySegments.
   void Finish() {
-    if (stopped_ || marker_ <= base_) return;
-    AddProblem(WalProblemKind::kCorruption, marker_file_, marker_offset_,
-               "the log records a snapshot at index " + U64(marker_.value) +
-                   " but the newest snapshot file covers only " + U64(base_.value));
+    if (refused_) return;
+    if (marker_ > base_) {
+      return Add(WalFindingKind::kRefusal, marker_file_, marker_offset_,
+                 "the log records a snapshot at index " + U64(marker_.value) +
+                     " but the newest snapshot file covers only " + U64(base_.value));
+    }
+    if (!CheckRecovered()) return;
+    CheckMeta();
+    if (out_.Count(WalFindingKind::kDamage) > 0) return;
+    // A last segment whose header never became durable holds no record:
+    // recovery removes it (when it found no damage).
+    if (out_.segments.empty() || segment_records_end_ > 0) return;
+    const WalSegmentInfo& seg = out_.segments.back();
+    // The metadata names a segment only once its header is durable, so
+    // such a header was lost, not torn; recovery removes the segment all
+    // the same. Writing then resumes in the previous segment, and the next
+    // start finds this one missing (when it was the only one, a new one
+    // takes the next sequence number and nothing shows).
+    std::string recorded;
+    if (out_.meta && seg.seq <= out_.meta->last_segment) {
+      recorded = "; but the metadata records segment " + U64(out_.meta->last_segment) +
+                 " as created, so its header was synced and lost, not torn" +
+                 (out_.segments.size() > 1 ? ": the next start finds it missing (damage)" : "");
+    }
+    auto torn = std::find_if(out_.findings.begin(), out_.findings.end(), [&](const WalFinding& f) {
+      return f.kind == WalFindingKind::kTornTail && f.file == seg.name;
+    });
+    if (torn != out_.findings.end()) {
+      torn->reason += "; that leaves no record: recovery removes the segment" + recorded;
+      return;
+    }
+    Add(WalFindingKind::kTornTail, seg.name, std::nullopt,
+        "holds no record (a crash while creating it): recovery removes the segment" +
+            (seg.size_bytes > 0 ? " (" + U64(seg.size_bytes) + " zero bytes)" : std::string()) +
+            recorded);
   }
 
  private:
   void Damage(const std::string& bytes, size_t offset, const DecodeResult& r, bool last,
-              const std::string& file) {
-    if (stopped_) return;
+              const WalSegmentInfo& seg) {
     std::string what = DecodeErrorName(r.error);
     if (r.error == DecodeError::kChecksumMismatch) {
-      char buf[64];
-      std::snprintf(buf, sizeof(buf), " (stored crc %08x, computed %08x)", r.crc_expected,
-                    r.crc_found);
-      what += buf;
+      what += " (stored crc " + Hex32(r.crc_expected) + ", computed " + Hex32(r.crc_found) + ")";
     }
     // As recovery: the length field is not checksummed, so the damaged
     // record's extent is untrusted; the damage is a torn tail only if no
-    // valid record starts anywhere after its first byte.
-    if (last && !ValidRecordFrom(bytes, offset + 1)) {
-      if (offset == 0) what += "; the segment would be left empty and removed";
-      AddProblem(WalProblemKind::kTornTail, file, offset, what, bytes.size() - offset);
+    // valid record starts anywhere after its first byte, and a torn write
+    // never shortens a preallocated file.
+    const bool cut_short = seg.allocated_bytes > 0 && bytes.size() < seg.allocated_bytes;
+    if (last && !cut_short && !ValidRecordFrom(bytes, offset + 1)) {
+      Add(WalFindingKind::kTornTail, seg.name, offset,
+          "torn tail of " + U64(bytes.size() - offset) + " bytes (" + what + "): recovery cuts it",
+          bytes.size() - offset);
       return;
     }
-    AddProblem(
-        WalProblemKind::kCorruption, file, offset,
-        what + (last ? ", followed by valid records" : ", in a segment that is not the last"));
+    Add(WalFindingKind::kDamage, seg.name, offset,
+        "corrupt record: " + what +
+            (!last       ? ", in a segment that is not the last"
+             : cut_short ? ", in a preallocated segment cut to " + U64(bytes.size()) + " of " +
+                               U64(seg.allocated_bytes) + " bytes"
+                         : ", followed by valid records"));
   }
 
   void Count(const DecodeResult& r, size_t offset, WalSegmentInfo& seg) {
@@ -122,6 +186,11 @@ class Replay {
     out_.record_count++;
     switch (rec.type) {
       case WalRecordType::kSegmentHeader:
+        if (offset == 0) {
+          seg.version = rec.header.version;
+          seg.allocated_bytes = rec.header.allocated_bytes;
+          seg.prev_crc = rec.header.prev_crc;
+        }
         break;
       case WalRecordType::kEntry:
         if (seg.entry_count == 0) seg.first_entry = rec.entry.index;
@@ -142,64 +211,157 @@ class Replay {
   }
 
   // Mirrors Wal::ReplaySegment's checks and its rebuilding of the log.
-  void Apply(const WalRecord& rec, size_t offset, const WalSegmentInfo& seg) {
-    auto corrupt = [&](const std::string& what) {
-      AddProblem(WalProblemKind::kCorruption, seg.name, offset, what);
+  void Apply(const DecodeResult& r, size_t offset, WalSegmentInfo& seg) {
+    const WalRecord& rec = r.record;
+    auto damaged = [&](const std::string& what) {
+      Add(WalFindingKind::kDamage, seg.name, offset, what);
     };
     if (offset == 0) {
       const SegmentHeader& h = rec.header;
-      if (rec.type != WalRecordType::kSegmentHeader) return corrupt("expected a segment header");
-      if (h.magic != kWalMagic) return corrupt("bad magic: not a WAL segment");
-      if (h.version != kWalVersion) {
-        return corrupt("unsupported WAL version " + U64(h.version) + " (expected " +
-                       U64(kWalVersion) + ")");
+      if (rec.type != WalRecordType::kSegmentHeader) return damaged("expected a segment header");
+      if (h.magic != kWalMagic) return damaged("bad magic: not a WAL segment");
+      if (h.version < kWalVersionOldest || h.version > kWalVersion) {
+        return Add(WalFindingKind::kRefusal, seg.name, offset,
+                   "unsupported WAL version " + U64(h.version) + " (expected " +
+                       U64(kWalVersionOldest) + " to " + U64(kWalVersion) + ")");
       }
       if (h.seq != seg.seq || h.first_index != seg.first_index) {
-        return corrupt("segment header does not match the file name");
+        return damaged("segment header does not match the file name");
       }
-      return;
+      if (h.version >= 2) {
+        chained_ = true;
+        if (prev_crc_ && h.prev_crc != *prev_crc_) {
+          return damaged("chain broken between " + prev_name_ + " and " + seg.name +
+                         ": the header names a previous record with crc " + Hex32(h.prev_crc) +
+                         ", " + prev_name_ + " ends with " + Hex32(*prev_crc_));
+        }
+      }
+    } else {
+      switch (rec.type) {
+        case WalRecordType::kSegmentHeader:
+          return damaged("unexpected segment header");
+        case WalRecordType::kEntry: {
+          // Replayed as the cache took it when saved: ignored if a snapshot
+          // already covered it, else it truncated every entry after it,
+          // including any past a snapshot taken since.
+          const Entry& e = rec.entry;
+          if (e.index <= marker_) break;
+          if (e.index <= base_) {
+            log_terms_.clear();
+            break;
+          }
+          const Index next = base_ + (log_terms_.size() + 1);
+          if (e.index > next) {
+            return damaged("gap in the log: expected index <= " + U64(next.value) + ", found " +
+                           U64(e.index.value));
+          }
+          log_terms_.resize(Distance(base_, e.index) - 1);  // an overwrite truncates
+          log_terms_.push_back(e.term);
+          break;
+        }
+        case WalRecordType::kHardState:
+          out_.hard_state = rec.hard_state;
+          break;
+        case WalRecordType::kSnapshot:
+          if (rec.snapshot_index > marker_) {
+            marker_ = rec.snapshot_index;
+            marker_file_ = seg.name;
+            marker_offset_ = offset;
+          }
+          if (rec.snapshot_replaces_log) log_terms_.clear();
+          break;
+      }
     }
-    switch (rec.type) {
-      case WalRecordType::kSegmentHeader:
-        return corrupt("unexpected segment header");
-      case WalRecordType::kEntry: {
-        // Ignored if a snapshot already covered it when it was saved; else
-        // it truncated every entry after it, even past the newest snapshot.
-        const Index index = rec.entry.index;
-        if (index <= marker_) return;
-        if (index <= base_) {
-          out_.last_index = base_;
-          return;
-        }
-        const Index next = out_.last_index.Next();
-        if (index > next) {
-          return corrupt("gap in the log: expected index <= " + U64(next.value) + ", found " +
-                         U64(index.value));
-        }
-        out_.last_index = index;  // an overwrite truncates the suffix
-        return;
+    out_.replayed_records++;
+    out_.last_index = base_ + log_terms_.size();
+    last_crc_ = r.crc_expected;
+  }
+
+  // Mirrors Wal::CheckRecovered: a log a correct node cannot have written.
+  bool CheckRecovered() {
+    const std::optional<HardState>& hs = out_.hard_state;
+    if (hs && (hs->term.value > kWireNumberMax || hs->commit.value > kWireNumberMax)) {
+      Add(WalFindingKind::kRefusal, "", std::nullopt,
+          "hard state term " + U64(hs->term.value) + " or commit " + U64(hs->commit.value) +
+              " is out of range");
+      return false;
+    }
+    Term previous;
+    for (size_t i = 0; i < log_terms_.size(); i++) {
+      const Term term = log_terms_[i];
+      const Index index = base_ + (i + 1);
+      if (term.value > kWireNumberMax || index.value > kWireNumberMax || term < previous) {
+        Add(WalFindingKind::kRefusal, "", std::nullopt,
+            "entry " + U64(index.value) + " has term " + U64(term.value) + " after term " +
+                U64(previous.value) + " (terms never decrease)");
+        return false;
       }
-      case WalRecordType::kHardState:
-        out_.hard_state = rec.hard_state;
-        return;
-      case WalRecordType::kSnapshot:
-        if (rec.snapshot_index > marker_) {
-          marker_ = rec.snapshot_index;
-          marker_file_ = seg.name;
-          marker_offset_ = offset;
-        }
-        if (rec.snapshot_replaces_log) out_.last_index = base_;
-        return;
+      previous = term;
+    }
+    return true;
+  }
+
+  // What the metadata promises the log must hold, as Wal::Recover checks it.
+  void CheckMeta() {
+    const bool meta_lost = out_.meta_present && !out_.meta;
+    const bool legacy = !out_.meta_present && !chained_;
+    if (out_.Initialized() && !out_.meta_present && !legacy) {
+      Add(WalFindingKind::kDamage, kWalMetaFileName, std::nullopt,
+          "metadata missing in an initialized WAL (its segments are version 2)");
+    }
+    if (out_.meta) {
+      const WalMeta& m = *out_.meta;
+      const uint64_t newest = out_.segments.empty() ? 0 : out_.segments.back().seq;
+      if (newest < m.last_segment) {
+        Add(WalFindingKind::kDamage, "", std::nullopt,
+            "missing segment: the newest segment is " +
+                (out_.segments.empty() ? std::string("none") : out_.segments.back().name) +
+                " but the metadata records segment " + U64(m.last_segment));
+      }
+      if (out_.last_index < m.acked_index) {
+        Add(WalFindingKind::kDamage, "", std::nullopt,
+            "the log ends at index " + U64(out_.last_index.value) + ", below index " +
+                U64(m.acked_index.value) + " this node acknowledged");
+      }
+    }
+    const bool damaged = out_.Count(WalFindingKind::kDamage) > 0;
+    const std::optional<Index> target = out_.meta ? out_.meta->repair_target : std::nullopt;
+    if (target) {
+      Add(WalFindingKind::kRepair, kWalMetaFileName, std::nullopt,
+          "unfinished repair: the node repairs up to index " + U64(target->value) +
+              " from its peers before it votes or acknowledges");
+    }
+    out_.repair_target = target;
+    if (damaged) {
+      const Index acked = out_.meta ? out_.meta->acked_index : Index{};
+      out_.repair_target = std::max({acked, out_.last_index, target.value_or(Index{})});
+      out_.findings.push_back(WalFinding{
+          WalFindingKind::kNote, "", std::nullopt, 0,
+          "recovery keeps the log up to index " + U64(out_.last_index.value) +
+              ", renames every segment aside (.damaged-<seq>) and the node repairs up to index " +
+              U64(out_.repair_target->value) + " from its peers"});
+    }
+    if (!damaged && legacy && out_.Initialized() && !meta_lost) {
+      out_.findings.push_back(
+          WalFinding{WalFindingKind::kNote, kWalMetaFileName, std::nullopt, 0,
+                     "none: a WAL from before the metadata file; recovery creates it"});
     }
   }
 
   WalInspection& out_;
   const WalInspectOptions& options_;
-  bool stopped_ = false;
-  Index base_;    // the newest snapshot's index
-  Index marker_;  // the newest snapshot the log mentions, and where
+  bool log_stopped_ = false;  // damage found: recovery replays no further
+  bool refused_ = false;
+  Index base_;                   // the newest snapshot's index
+  std::vector<Term> log_terms_;  // the kept log after base_, by index
+  Index marker_;                 // the newest snapshot the log mentions, and where
   std::string marker_file_;
   uint64_t marker_offset_ = 0;
+  bool chained_ = false;              // a segment of version 2 or later was replayed
+  uint32_t last_crc_ = 0;             // stored crc of the last record replayed
+  std::optional<uint32_t> prev_crc_;  // the previous segment's last record
+  std::string prev_name_;
+  uint64_t segment_records_end_ = 0;  // where the last replayed segment's records end
 };
 
 // Snapshot files first, as SnapshotStore::Open runs before the log replays.
@@ -214,46 +376,83 @@ Status InspectSnapshots(FileSystem& fs, const std::string& dir,
   WalSnapshotInfo& newest = out.snapshots.back();
   newest.newest = true;
   if (!newest.ok) {
-    replay.AddProblem(WalProblemKind::kCorruption, newest.name, 0,
-                      "newest snapshot: " + newest.error);
+    replay.Add(WalFindingKind::kRefusal, newest.name, std::nullopt,
+               "newest snapshot: " + newest.error);
     return Status::Ok();
   }
   replay.SetBase(newest.meta.index);
   return Status::Ok();
 }
 
-void CheckSequence(const std::vector<WalSegmentInfo>& segments, Replay& replay) {
-  for (size_t i = 1; i < segments.size() && !replay.stopped(); i++) {
-    // Two names with one sequence number: recovery reports it as a gap too.
-    if (segments[i].seq == segments[i - 1].seq) {
-      replay.AddProblem(WalProblemKind::kCorruption, segments[i].name, 0,
-                        "duplicate WAL segment sequence " + U64(segments[i].seq) + " (also " +
-                            segments[i - 1].name + ")");
-    } else if (segments[i].seq != segments[i - 1].seq + 1) {
-      replay.AddProblem(WalProblemKind::kCorruption, segments[i].name, 0,
-                        "missing WAL segment: expected sequence " + U64(segments[i - 1].seq + 1) +
-                            " after " + segments[i - 1].name);
-    }
+// The metadata file, as Wal::Recover reads it first.
+Status InspectMeta(FileSystem& fs, const std::string& dir, WalInspection& out) {
+  if (!out.meta_present) return Status::Ok();
+  Result<std::string> bytes = fs.ReadFile(JoinPath(dir, kWalMetaFileName));
+  if (!bytes.ok()) return bytes.status();
+  Result<WalMeta> meta = DecodeWalMeta(bytes.value());
+  if (!meta.ok()) {
+    // Damage, but not to the log: recovery replays it all the same.
+    out.meta_error = meta.status().message();
+    out.findings.push_back(WalFinding{WalFindingKind::kDamage, kWalMetaFileName, std::nullopt, 0,
+                                      "metadata unreadable: " + out.meta_error});
+    return Status::Ok();
   }
+  out.meta = std::move(meta).value();
+  return Status::Ok();
 }
 
-void RenderSegment(const WalSegmentInfo& seg, std::ostringstream& os) {
-  os << "  " << seg.name << "  seq=" << seg.seq << " first_index=" << seg.first_index.value
-     << " size=" << seg.size_bytes << " records=" << seg.record_count
+std::string MetaLine(const WalInspection& in) {
+  if (!in.meta_present) return "meta: missing";
+  if (!in.meta) return "meta: unreadable: " + in.meta_error;
+  const WalMeta& m = *in.meta;
+  return "meta: node=" + U64(m.node.value) +
+         " cluster=" + (m.cluster_id.empty() ? std::string("-") : m.cluster_id) +
+         " term=" + U64(m.term.value) + " vote=" + U64(m.vote.value) +
+         " acked_index=" + U64(m.acked_index.value) + " last_segment=" + U64(m.last_segment) +
+         " repair_target=" + (m.repair_target ? U64(m.repair_target->value) : std::string("none"));
+}
+
+std::string SegmentLine(const WalSegmentInfo& seg) {
+  std::ostringstream os;
+  os << "segment " << seg.name << ": version=" << seg.version << " seq=" << seg.seq
+     << " first_index=" << seg.first_index.value << " size=" << seg.size_bytes
+     << " allocated=" << seg.allocated_bytes << " records=" << seg.record_count
      << " entries=" << seg.entry_count;
-  if (seg.entry_count > 0) {
+  if (seg.entry_count > 0)
     os << " (" << seg.first_entry.value << ".." << seg.last_entry.value << ")";
+  os << " hard_states=" << seg.hard_state_count << " snapshot_markers=" << seg.snapshot_marker_count
+     << " unused=" << seg.unused_bytes;
+  if (seg.damaged_offset) os << " unreadable_from=" << *seg.damaged_offset;
+  return os.str();
+}
+
+std::string SnapshotLine(const WalSnapshotInfo& s) {
+  std::ostringstream os;
+  os << "snapshot " << s.name << ": size=" << s.size_bytes;
+  if (s.decoded) {
+    os << " index=" << s.meta.index.value << " term=" << s.meta.term.value << " voters=[";
+    for (size_t i = 0; i < s.meta.voters.size(); i++) {
+      os << (i > 0 ? "," : "") << s.meta.voters[i].value;
+    }
+    os << "] data=" << s.data_bytes << "B";
   }
-  os << " hard-states=" << seg.hard_state_count
-     << " snapshot-markers=" << seg.snapshot_marker_count;
-  if (seg.unused_bytes > 0) os << " unused=" << seg.unused_bytes;
-  os << "\n";
+  os << (s.ok ? " checksum=ok" : " BAD: " + s.error);
+  if (s.newest) os << " (newest: recovery loads it)";
+  return os.str();
+}
+
+void RenderRecords(const WalSegmentInfo& seg, std::ostringstream& os) {
   for (const WalRecordInfo& r : seg.records) {
     const WalRecord& rec = r.record;
     os << "    @" << r.offset << " " << WalRecordTypeName(rec.type);
     switch (rec.type) {
       case WalRecordType::kSegmentHeader:
-        os << " seq=" << rec.header.seq << " first_index=" << rec.header.first_index.value;
+        os << " version=" << rec.header.version << " seq=" << rec.header.seq
+           << " first_index=" << rec.header.first_index.value;
+        if (rec.header.version >= 2) {
+          os << " prev_crc=" << Hex32(rec.header.prev_crc)
+             << " allocated=" << rec.header.allocated_bytes;
+        }
         break;
       case WalRecordType::kEntry:
         os << " term=" << rec.entry.term.value << " index=" << rec.entry.index.value
@@ -275,20 +474,6 @@ void RenderSegment(const WalSegmentInfo& seg, std::ostringstream& os) {
     os << "    @" << *seg.damaged_offset << " unreadable record; "
        << seg.size_bytes - *seg.damaged_offset << " bytes not read\n";
   }
-}
-
-void RenderSnapshot(const WalSnapshotInfo& s, std::ostringstream& os) {
-  os << "  " << s.name << "  size=" << s.size_bytes;
-  if (s.decoded) {
-    os << " index=" << s.meta.index.value << " term=" << s.meta.term.value << " voters=[";
-    for (size_t i = 0; i < s.meta.voters.size(); i++) {
-      os << (i > 0 ? "," : "") << s.meta.voters[i].value;
-    }
-    os << "] data=" << s.data_bytes << "B";
-  }
-  os << (s.ok ? " checksum=ok" : " BAD: " + s.error);
-  if (s.newest) os << " (newest: recovery loads it)";
-  os << "\n";
 }
 
 void RenderNames(const char* title, const std::vector<std::string>& names, std::ostringstream& os) {
@@ -321,31 +506,70 @@ void RenderLogRanges(const WalInspection& in, std::ostringstream& os) {
 
 }  // namespace
 
-std::string WalProblem::Classification() const {
-  if (kind == WalProblemKind::kCorruption) return "corruption (recovery refuses to start)";
-  if (truncated_bytes == 0) return "torn tail (recovery would remove the empty segment)";
-  return "torn tail (recovery would truncate " + U64(truncated_bytes) + " bytes)";
-}
-
-const char* WalHealthName(WalHealth health) {
-  switch (health) {
-    case WalHealth::kOk:
-      return "ok";
-    case WalHealth::kTornTail:
+const char* WalFindingKindName(WalFindingKind kind) {
+  switch (kind) {
+    case WalFindingKind::kNote:
+      return "note";
+    case WalFindingKind::kTornTail:
       return "torn-tail";
-    case WalHealth::kCorrupt:
-      return "corrupt";
+    case WalFindingKind::kRepair:
+      return "repairing";
+    case WalFindingKind::kDamage:
+      return "damage";
+    case WalFindingKind::kRefusal:
+      return "refused";
   }
   return "unknown";
 }
 
-WalHealth WalInspection::health() const {
-  WalHealth h = WalHealth::kOk;
-  for (const WalProblem& p : problems) {
-    if (p.kind == WalProblemKind::kCorruption) return WalHealth::kCorrupt;
-    h = WalHealth::kTornTail;
+std::string WalFinding::Line() const {
+  std::string out = std::string(WalFindingKindName(kind)) + ": ";
+  if (!file.empty()) out += file + (offset ? ":" + U64(*offset) : std::string()) + ": ";
+  return out + reason;
+}
+
+const char* WalStatusName(WalStatus status) {
+  switch (status) {
+    case WalStatus::kOk:
+      return "ok";
+    case WalStatus::kTornTail:
+      return "torn-tail";
+    case WalStatus::kRepairing:
+      return "repairing";
+    case WalStatus::kDamaged:
+      return "damaged";
+    case WalStatus::kRefused:
+      return "refused";
+    case WalStatus::kEmpty:
+      return "empty";
+    case WalStatus::kNotAWal:
+      return "not-a-wal";
+    case WalStatus::kMissing:
+      return "missing";
+    case WalStatus::kUnreadable:
+      return "unreadable";
   }
-  return h;
+  return "unknown";
+}
+
+size_t WalInspection::Count(WalFindingKind kind) const {
+  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(),
+                                           [&](const WalFinding& f) { return f.kind == kind; }));
+}
+
+uint64_t WalInspection::TornBytes() const {
+  uint64_t bytes = 0;
+  for (const WalFinding& f : findings) bytes += f.truncated_bytes;
+  return bytes;
+}
+
+WalStatus WalInspection::status() const {
+  if (Count(WalFindingKind::kRefusal) > 0) return WalStatus::kRefused;
+  if (Count(WalFindingKind::kDamage) > 0) return WalStatus::kDamaged;
+  if (Count(WalFindingKind::kRepair) > 0) return WalStatus::kRepairing;
+  if (!Initialized()) return other_files.empty() ? WalStatus::kEmpty : WalStatus::kNotAWal;
+  if (Count(WalFindingKind::kTornTail) > 0) return WalStatus::kTornTail;
+  return WalStatus::kOk;
 }
 
 Result<WalInspection> InspectWal(FileSystem& fs, const std::string& dir,
@@ -362,6 +586,10 @@ Result<WalInspection> InspectWal(FileSystem& fs, const std::string& dir,
       out.segments.push_back(std::move(seg));
     } else if (IsSnapshotFileName(n)) {
       snapshot_names.push_back(n);  // hex names sort by index, oldest first
+    } else if (n == kWalMetaFileName) {
+      out.meta_present = true;
+    } else if (n.find(".damaged-") != std::string::npos) {
+      out.quarantined.push_back(n);
     } else if (n.ends_with(".tmp")) {
       out.tmp_files.push_back(n);
     } else {
@@ -373,31 +601,55 @@ Result<WalInspection> InspectWal(FileSystem& fs, const std::string& dir,
                    [](const WalSegmentInfo& a, const WalSegmentInfo& b) { return a.seq < b.seq; });
 
   Replay replay(out, options);
-  Status s = InspectSnapshots(fs, dir, snapshot_names, out, replay);
+  Status s = InspectMeta(fs, dir, out);
+  if (s.ok()) s = InspectSnapshots(fs, dir, snapshot_names, out, replay);
   if (!s.ok()) return s;
-  CheckSequence(out.segments, replay);
   for (size_t i = 0; i < out.segments.size(); i++) {
     WalSegmentInfo& seg = out.segments[i];
+    replay.CheckSequence(i);
     Result<std::string> bytes = fs.ReadFile(JoinPath(dir, seg.name));
     if (!bytes.ok()) return bytes.status();
     seg.size_bytes = bytes.value().size();
     replay.Segment(bytes.value(), i + 1 == out.segments.size(), seg);
+    replay.EndSegment(seg);
   }
   replay.Finish();
+  for (const std::string& q : out.quarantined) {
+    out.findings.push_back(WalFinding{WalFindingKind::kNote, q, std::nullopt, 0,
+                                      "quarantined by an earlier recovery that found damage"});
+  }
   RAFT_ASSERT(out.last_index >= out.snapshot_index);
   return out;
 }
 
+std::vector<std::string> WalFileLines(const WalInspection& in) {
+  std::vector<std::string> lines{MetaLine(in)};
+  for (const WalSegmentInfo& seg : in.segments) lines.push_back(SegmentLine(seg));
+  for (const WalSnapshotInfo& s : in.snapshots) lines.push_back(SnapshotLine(s));
+  for (const std::string& n : in.tmp_files) {
+    // A snapshot or metadata file being written, or a server's spare segment.
+    lines.push_back("temporary " + n + ": " +
+                    (n.starts_with("snap-") ? "recovery removes it" : "ignored by recovery"));
+  }
+  for (const std::string& n : in.other_files) lines.push_back("other " + n + ": ignored");
+  return lines;
+}
+
 std::string RenderWalInspection(const WalInspection& in) {
   std::ostringstream os;
-  os << "data directory: " << in.dir << "\n";
+  os << "WAL directory: " << in.dir << "\n";
+  os << MetaLine(in) << "\n";
   os << "snapshots (" << in.snapshots.size() << "):" << (in.snapshots.empty() ? " none" : "")
      << "\n";
-  for (const WalSnapshotInfo& s : in.snapshots) RenderSnapshot(s, os);
-  RenderNames("leftover temporary files", in.tmp_files, os);
+  for (const WalSnapshotInfo& s : in.snapshots) os << "  " << SnapshotLine(s) << "\n";
+  RenderNames("quarantined segments", in.quarantined, os);
+  RenderNames("temporary files", in.tmp_files, os);
   RenderNames("other files (ignored by recovery)", in.other_files, os);
   os << "segments (" << in.segments.size() << "):" << (in.segments.empty() ? " none" : "") << "\n";
-  for (const WalSegmentInfo& seg : in.segments) RenderSegment(seg, os);
+  for (const WalSegmentInfo& seg : in.segments) {
+    os << "  " << SegmentLine(seg) << "\n";
+    RenderRecords(seg, os);
+  }
   if (in.hard_state) {
     os << "hard state: term=" << in.hard_state->term.value << " vote=" << in.hard_state->vote.value
        << " commit=" << in.hard_state->commit.value << "\n";
@@ -405,23 +657,20 @@ std::string RenderWalInspection(const WalInspection& in) {
     os << "hard state: none\n";
   }
   RenderLogRanges(in, os);
-  os << "problems:" << (in.problems.empty() ? " none" : "") << "\n";
-  for (const WalProblem& p : in.problems) {
-    os << "  " << (p.file.empty() ? in.dir : p.file) << " at offset " << p.offset << ": "
-       << p.Classification() << ": " << p.reason << "\n";
-  }
+  os << "findings:" << (in.findings.empty() ? " none" : "") << "\n";
+  for (const WalFinding& f : in.findings) os << "  " << f.Line() << "\n";
   return os.str();
 }
 
 std::string WalSummaryLine(const WalInspection& in) {
   std::ostringstream os;
-  os << "segments=" << in.segments.size() << " records=" << in.record_count << " entries=";
-  if (in.HasEntries()) {
-    os << in.snapshot_index.Next().value << ".." << in.last_index.value;
-  } else {
-    os << "none";
-  }
-  os << " snapshots=" << in.snapshots.size() << " status=" << WalHealthName(in.health());
+  os << "status=" << WalStatusName(in.status()) << " segments=" << in.segments.size()
+     << " records=" << in.record_count << " snapshot_index=" << in.snapshot_index.value
+     << " last_index=" << in.last_index.value
+     << " acked_index=" << (in.meta ? U64(in.meta->acked_index.value) : std::string("none"))
+     << " torn_bytes=" << in.TornBytes() << " damage=" << in.Count(WalFindingKind::kDamage)
+     << " quarantined=" << in.quarantined.size() << " repair_target="
+     << (in.repair_target ? U64(in.repair_target->value) : std::string("none"));
   return os.str();
 }
 

@@ -1,26 +1,36 @@
-// WalInspector: an offline, read-only look at a node's data directory, for
-// operators (`raftctl dump`) and for tests that want to assert on what is on
-// disk rather than on what recovery made of it.
+// WalInspector: an offline, read-only look at a node's WAL directory, for
+// operators (`raftctl check` and `raftctl dump`) and for tests that want to
+// assert on what is on disk rather than on what recovery made of it.
 //
 // It reads every file through the FileSystem interface and never writes,
 // truncates, renames or removes anything: inspecting a damaged directory
 // must not change the evidence. It reports
-//   - every WAL segment: size, record count, entry index range, how many
-//     hard-state and snapshot-marker records it holds, and optionally every
-//     record with its byte offset;
-//   - the last hard state recovery would restore;
+//   - the metadata file (wal_meta.h): missing, unreadable, or its fields;
+//   - every WAL segment: header version, sequence, first index, allocated
+//     bytes, record counts, entry index range, unused zero tail, and
+//     optionally every record with its byte offset;
 //   - every snapshot file with its metadata, or why it does not decode;
-//   - leftover temporary files and files that belong to neither format;
-//   - the problems recovery would meet, in the order it meets them, judged
-//     by the same rules as Wal::Open (see wal.h): damage in the last
-//     segment with no valid record starting anywhere after its first byte
-//     is a torn tail that recovery truncates away (zeros up to the end of
-//     the last segment are its unused preallocated space, not damage); anything else (a bad
-//     record followed by valid ones, a bad record in an older
-//     segment, a missing segment, a gap in indexes, a missing or corrupt
-//     newest snapshot) is corruption and recovery refuses to start.
-//     Recovery stops at the first corruption, so the inspector records no
-//     problem after it (but still lists the remaining files).
+//   - quarantined segments (<name>.damaged-<seq>, left by an earlier
+//     recovery), leftover temporary files and files of neither format;
+//   - findings: what Wal::Open would do about the directory, judged by the
+//     same rules, in the order recovery meets them (wal.h "Recovery"):
+//       torn tail   the unsynced end of the last segment, cut by recovery;
+//                   nothing acknowledged is lost;
+//       damage      a corrupt record (followed by valid ones, in an older
+//                   segment, or a partial record in a preallocated segment
+//                   cut short), a broken chain between two segments, a
+//                   missing segment, missing or unreadable metadata, a log
+//                   ending below the acknowledged index: recovery keeps the
+//                   intact prefix and the node repairs from its peers;
+//       repair      an unfinished repair recorded in the metadata;
+//       refusal     what makes Open fail (a bad newest snapshot, an
+//                   unsupported version, a log no correct node writes);
+//                   recovery stops there, and so do the findings;
+//       note        informational: quarantined segments, what a repair keeps.
+//   The log replay stops at the first damage, as recovery's does: later
+//   segments are still listed, but judged no further.
+// The property test in tests/storage/wal_inspector_test.cc checks that the
+// verdict matches what Wal::Open then does, over many kinds of damage.
 //
 // Threading: a pure function of the FileSystem's contents.
 #pragma once
@@ -33,6 +43,7 @@
 #include "core/message.h"
 #include "core/status.h"
 #include "core/storage/file_system.h"
+#include "core/storage/wal_meta.h"
 #include "core/storage/wal_record.h"
 
 namespace raft {
@@ -54,7 +65,11 @@ struct WalSegmentInfo {
   uint64_t seq = 0;
   Index first_index;  // as named in the file name
   uint64_t size_bytes = 0;
-  uint64_t record_count = 0;  // valid records before any damage
+  // From the header record, when it decodes (version 0: no header).
+  uint32_t version = 0;
+  uint64_t allocated_bytes = 0;  // version 2: preallocated length, 0 if appended
+  uint32_t prev_crc = 0;         // version 2: the previous segment's last record
+  uint64_t record_count = 0;     // valid records before any damage
   uint64_t entry_count = 0;
   // Index of the first and last entry record in file order (0 when none).
   // An overwrite after a leader change can make last_entry < an earlier one.
@@ -81,44 +96,73 @@ struct WalSnapshotInfo {
   bool newest = false;  // the one recovery loads (the last by name)
 };
 
-enum class WalProblemKind : uint8_t {
-  kTornTail,    // recovery truncates the segment and starts
-  kCorruption,  // recovery refuses to start
+// Ordered by how much they change what recovery does.
+enum class WalFindingKind : uint8_t {
+  kNote,      // informational; recovery ignores it
+  kTornTail,  // recovery cuts the segment (or removes an empty one) and starts
+  kRepair,    // an unfinished repair: the node starts repairing
+  kDamage,    // recovery keeps the prefix before it; the node starts repairing
+  kRefusal,   // recovery refuses to start
+};
+const char* WalFindingKindName(WalFindingKind kind);  // "note", "torn-tail", ...
+
+struct WalFinding {
+  WalFindingKind kind = WalFindingKind::kNote;
+  std::string file;                // name within the directory; empty for the directory
+  std::optional<uint64_t> offset;  // for a finding at a record
+  uint64_t truncated_bytes = 0;    // kTornTail: what recovery cuts off
+  std::string reason;              // what is wrong, e.g. "corrupt record: checksum mismatch (...)"
+  // "<kind>: <file>:<offset>: <reason>", one line.
+  std::string Line() const;
 };
 
-struct WalProblem {
-  WalProblemKind kind = WalProblemKind::kCorruption;
-  std::string file;  // name within the directory; empty for the directory
-  uint64_t offset = 0;
-  uint64_t truncated_bytes = 0;  // kTornTail: what recovery would cut off
-  std::string reason;            // what is wrong, e.g. "checksum mismatch (...)"
-  // "torn tail (recovery would truncate 7 bytes)" or
-  // "corruption (recovery refuses to start)".
-  std::string Classification() const;
+// The verdict on a directory; the names are `raftctl check`'s status words.
+enum class WalStatus : uint8_t {
+  kOk,          // recovery starts as is
+  kTornTail,    // recovery cuts a torn tail; nothing acknowledged is lost
+  kRepairing,   // an unfinished repair: the node starts repairing
+  kDamaged,     // recovery finds damage: the node starts repairing from its peers
+  kRefused,     // recovery (or the server) refuses to start
+  kEmpty,       // no WAL file at all: a node would start with an empty log
+  kNotAWal,     // no WAL file, but other files: not a WAL directory
+  kMissing,     // the directory does not exist (decided by the caller)
+  kUnreadable,  // an I/O error (decided by the caller)
 };
-
-enum class WalHealth : uint8_t { kOk, kTornTail, kCorrupt };
-const char* WalHealthName(WalHealth health);  // "ok", "torn-tail", "corrupt"
+const char* WalStatusName(WalStatus status);  // "ok", "torn-tail", "not-a-wal", ...
 
 struct WalInspection {
   std::string dir;
+  // The metadata file: absent, present and decoded (meta), or present and
+  // not decodable (meta_error).
+  bool meta_present = false;
+  std::optional<WalMeta> meta;
+  std::string meta_error;
   std::vector<WalSegmentInfo> segments;    // by sequence number
   std::vector<WalSnapshotInfo> snapshots;  // oldest first
+  std::vector<std::string> quarantined;    // <segment>.damaged-<seq>
   std::vector<std::string> tmp_files;      // *.tmp (recovery removes snap-*.tmp)
-  std::vector<std::string> other_files;    // neither segment, snapshot nor .tmp
+  std::vector<std::string> other_files;    // none of the above
   uint64_t record_count = 0;               // over all segments
+  uint64_t replayed_records = 0;           // the records recovery reads (up to damage)
   std::optional<HardState> hard_state;     // the last one in replay order
-  // The log recovery would rebuild: the newest snapshot covers up to
-  // snapshot_index, entries follow in (snapshot_index, last_index]. When
-  // recovery would fail, this is what it had read before the failure.
+  // The log recovery would keep: the newest snapshot covers up to
+  // snapshot_index, entries follow in (snapshot_index, last_index]. With
+  // damage, the intact prefix before it; with a refusal, what recovery had
+  // read before it stopped.
   Index snapshot_index;
   Index last_index;
-  // In recovery's order; at most one torn tail, and a corruption, if any,
-  // is the last problem.
-  std::vector<WalProblem> problems;
+  // Set when the node would start repairing (a new or an unfinished repair):
+  // it neither votes nor acknowledges until it holds this index again.
+  std::optional<Index> repair_target;
+  std::vector<WalFinding> findings;  // in recovery's order
 
-  WalHealth health() const;
+  // Any metadata, segment or snapshot file (what makes recovery treat the
+  // directory as a log, not as a new one).
+  bool Initialized() const { return meta_present || !segments.empty() || !snapshots.empty(); }
+  WalStatus status() const;
   bool HasEntries() const { return last_index > snapshot_index; }
+  uint64_t TornBytes() const;
+  size_t Count(WalFindingKind kind) const;
 };
 
 // Fails only when the directory or a file in it cannot be read (kIoError):
@@ -128,8 +172,12 @@ Result<WalInspection> InspectWal(FileSystem& fs, const std::string& dir,
 
 // Readable multi-line report; lists records when they were collected.
 std::string RenderWalInspection(const WalInspection& inspection);
-// One line a script can parse, e.g.
-// "segments=3 records=812 entries=1..800 snapshots=1 status=ok".
+// One line per file (metadata, segment, snapshot, temporary, other), e.g.
+// "segment wal-...log: version=2 seq=1 first_index=1 ...".
+std::vector<std::string> WalFileLines(const WalInspection& inspection);
+// One line a script can parse, e.g. "status=ok segments=3 records=812
+// snapshot_index=0 last_index=800 acked_index=800 torn_bytes=0 damage=0
+// quarantined=0 repair_target=none".
 std::string WalSummaryLine(const WalInspection& inspection);
 
 }  // namespace raft
