@@ -52,6 +52,8 @@ BIG_WRITES = 70
 FROZEN_HOLD_S = 3 * cluster.ELECTION_MS / 1000.0
 REPAIR_TIMEOUT_S = 20.0
 REFUSAL_TIMEOUT_S = 10.0
+# Starts a member whose data directory was lost, repairing (net/node_server).
+REJOIN_FLAG = "--rejoin-after-data-loss"
 
 # core/storage/wal_record.h: length u32, crc32c u32, type u8, payload.
 RECORD_HEADER_BYTES = 9
@@ -264,6 +266,8 @@ class DamageTest(cluster.ClusterTestCase):
         return status.repairing
 
     def check_term(self, name, status, pre_crash_term):
+        if pre_crash_term is None:  # its data is gone: no term to keep
+            return
         self.assertGreaterEqual(status.term, pre_crash_term,
                                 "%s's term went below the %d it had before the crash: %s" %
                                 (name, pre_crash_term, cluster.Cluster.summarize(
@@ -332,12 +336,18 @@ class DamageTest(cluster.ClusterTestCase):
                                 "%s stopped repairing with no leader to repair from: %s" %
                                 (victim, c.summarize(sts)))
             time.sleep(0.1)
+        self.check_damage_logged(c, victim, log_offset, log_pattern, what)
+        return resume
+
+    def check_damage_logged(self, c, victim, log_offset, log_pattern, what):
+        # The node's lines only: the harness's "=== [cluster]" lines hold
+        # the command line (and the binary's path).
         lines = [line for line in self.log_since(c, victim, log_offset).splitlines()
-                 if re.search(log_pattern, line) and re.search(DAMAGE_WORDS, line, re.I)]
+                 if not line.startswith("===") and re.search(log_pattern, line) and
+                 re.search(DAMAGE_WORDS, line, re.I)]
         self.assertTrue(lines, "%s's log names no damage (/%s/ and /%s/) after: %s" %
                         (victim, log_pattern, DAMAGE_WORDS, what))
         sys.stderr.write("[cluster] %s logged: %s\n" % (victim, lines[0].strip()))
-        return resume
 
     # ---- the scenario
 
@@ -383,7 +393,12 @@ class DamageTest(cluster.ClusterTestCase):
             self.check_term(victim, self.wait_raft_started(c, victim), pre_crash_term)
             resume = lambda: None  # noqa: E731
 
-        # The leader resumes; the other two take writes while it repairs.
+        self.finish_repair(c, victim, others, expected, resume, pre_crash_term)
+
+    def finish_repair(self, c, victim, others, expected, resume, pre_crash_term):
+        """Resumes the leader; the other two take writes while the victim
+        repairs; the victim stops repairing on its own, takes writes as a
+        voter, and every acknowledged write reads back from every node."""
         resume()
         self.write(c, expected, "repair", REPAIR_WRITES, others)
 
@@ -395,7 +410,6 @@ class DamageTest(cluster.ClusterTestCase):
             return st
 
         wait_until(repaired, REPAIR_TIMEOUT_S, "%s to finish repairing" % victim)
-        # A voter again: writes through it, and a leader among all three.
         self.write(c, expected, "after", 10, [victim])
         c.wait_for_leader()
         self.check_term(victim, c.status(victim), pre_crash_term)
@@ -435,10 +449,11 @@ class DamageTest(cluster.ClusterTestCase):
                             (victim, run.describe()))
         return run
 
-    def refusal_scenario(self, damage, check_refusal):
+    def refusal_scenario(self, damage, check_refusal, recover):
         """Writes, stops a follower, damages it, requires a refused start
-        (checked by check_refusal(run, victim, data_dir)) while the other two
-        serve, then restores the directory and requires it to catch up."""
+        (checked by check_refusal(run, victim, data_dir)), twice, while the
+        other two serve; then recover(c, victim, leader, others, expected,
+        saved) brings the node back (saved: a copy of its directory)."""
         c = self.new_cluster()
         leader = c.wait_for_leader()
         expected = {}
@@ -451,23 +466,23 @@ class DamageTest(cluster.ClusterTestCase):
         saved = os.path.join(c.base_dir, victim + "-saved")
         shutil.copytree(data_dir, saved)
         damage(data_dir)
-        damaged = tree(data_dir) if os.path.exists(data_dir) else None
+        damaged = tree(data_dir) if os.path.exists(data_dir) else {}
         self.write(c, expected, "down", DOWN_WRITES, others)
-        run = self.refused_start(c, victim)
-        check_refusal(run, victim, data_dir)
-        sys.stderr.write("[cluster] %s refused: %s\n" %
-                         (victim, (run.stderr.strip().splitlines() or [""])[-1]))
-        if damaged is not None:
-            self.assertEqual(tree(data_dir), damaged,
-                             "the refused start changed %s's data directory" % victim)
+        # Refused again the second time: the first refusal must leave
+        # nothing that makes the damage look like a fresh start.
+        for attempt in (1, 2):
+            run = self.refused_start(c, victim)
+            check_refusal(run, victim, data_dir)
+            lines = [line for line in (run.stderr + run.stdout).splitlines()
+                     if victim in line and not re.search(r"\binfo\b", line)]
+            sys.stderr.write("[cluster] %s refused (start %d): %s\n" %
+                             (victim, attempt, (lines or ["<no message>"])[0]))
+        after = tree(data_dir) if os.path.exists(data_dir) else {}
+        self.assertEqual(after, damaged, "the refused starts changed %s's data directory" %
+                         victim)
         self.write(c, expected, "refused", REPAIR_WRITES, others)
-        # Restored, the node catches up.
-        shutil.rmtree(data_dir, ignore_errors=True)
-        shutil.copytree(saved, data_dir)
-        c.restart(victim)
-        c.wait_for_leader()
-        self.write(c, expected, "after", 10, [victim])
-        self.check_everything_readable(c, expected)
+        c.wait_for_leader(among=others)
+        recover(c, victim, leader, others, expected, saved)
 
     def test_node_id_file_deleted_is_refused(self):
         def damage(data_dir):
@@ -477,25 +492,48 @@ class DamageTest(cluster.ClusterTestCase):
             self.assertRegex(run.stderr.replace(data_dir, "<data-dir>"), r"node_id",
                              "stderr should name the missing node_id file\n" + run.describe())
 
-        self.refusal_scenario(damage, check)
+        def recover(c, victim, leader, others, expected, saved):
+            # The node_id file restored, the node starts and catches up.
+            shutil.copyfile(os.path.join(saved, "node_id"),
+                            os.path.join(c.node(victim).data_dir, "node_id"))
+            c.restart(victim)
+            c.wait_for_leader()
+            self.write(c, expected, "after", 10, [victim])
+            self.check_everything_readable(c, expected)
 
-    def test_data_dir_deleted_is_refused_with_how_to_recover(self):
+        self.refusal_scenario(damage, check, recover)
+
+    def test_data_dir_deleted_is_refused_then_rejoins_with_the_override(self):
         def damage(data_dir):
             shutil.rmtree(data_dir)
 
         def check(run, victim, data_dir):
-            stderr = run.stderr.replace(data_dir, "<data-dir>")
-            self.assertRegex(stderr, r"\b%s\b" % re.escape(victim),
-                             "stderr should name the node the cluster lists\n" + run.describe())
-            # How to recover: a flag this start did not use (the override).
-            given = {a for a in run.args if a.startswith("--")}
-            hinted = set(re.findall(r"--[a-z][a-z0-9-]+", stderr)) - given
-            self.assertTrue(hinted, "stderr should say how to recover (a flag to pass)\n" +
-                            run.describe())
-            # TODO(issue 15): restart with the override flag once its name is
-            # settled, and require the node to rejoin and read back every write.
+            # The refusal is logged (stdout) or printed (stderr).
+            output = (run.stdout + run.stderr).replace(data_dir, "<data-dir>")
+            self.assertRegex(output, r"\b%s\b" % re.escape(victim),
+                             "the refusal should name the node the cluster lists\n" +
+                             run.describe())
+            self.assertIn(REJOIN_FLAG, output, "the refusal should say how to recover\n" +
+                          run.describe())
 
-        self.refusal_scenario(damage, check)
+        def recover(c, victim, leader, others, expected, saved):
+            # With the override it starts empty and repairs. (Not with the
+            # leader frozen: a node without a members file waits for every
+            # peer's Hello before Raft starts.)
+            c.node(victim).extra_args = [REJOIN_FLAG]
+            log_offset = os.path.getsize(c.node(victim).log_path)
+            try:
+                c.start(victim)
+            finally:
+                c.node(victim).extra_args = []
+            first = self.wait_raft_started(c, victim)
+            sys.stderr.write("[cluster] %s rejoining, first status: repairing=%s\n" %
+                             (victim, self.repairing(first)))
+            self.check_damage_logged(c, victim, log_offset, re.escape(REJOIN_FLAG),
+                                     "data directory deleted, " + REJOIN_FLAG)
+            self.finish_repair(c, victim, others, expected, lambda: None, None)
+
+        self.refusal_scenario(damage, check, recover)
 
 
 if __name__ == "__main__":
