@@ -96,7 +96,7 @@ Status Wal::Recover() {
   if (replay.marker > replay.base) {
     // The log was compacted up to a snapshot whose file is gone: the entries
     // it covered are lost, so none after it can be applied either.
-    Damage(options_.dir + ": the log records a snapshot at index " +
+    Damage(replay.marker_at + ": the log records a snapshot at index " +
            std::to_string(replay.marker.value) + " but the newest snapshot file covers only " +
            std::to_string(replay.base.value));
     replay.log.clear();
@@ -181,6 +181,7 @@ Status Wal::Recover() {
     segments_.pop_back();
     replay.records_end = replay.previous_end;
     replay.last_crc = replay.previous_crc;
+    replay.last_cut_short = replay.previous_cut_short;
   }
   last_crc_ = replay.last_crc;
   if (recovery_.meta_created) {
@@ -192,7 +193,13 @@ Status Wal::Recover() {
   // tail. Writing on in it would break the rule that a short preallocated
   // segment holds no torn write (a torn write keeps the length), so the
   // next record opens a new segment.
-  if (segments_.empty() || replay.last_cut_short) return StartSegment();
+  if (segments_.empty()) return StartSegment();
+  if (replay.last_cut_short) {
+    // Only the last segment may end in unused zeros: cut them first, as a
+    // roll does.
+    s = fs_.Truncate(Path(segments_.back().name), replay.records_end);
+    return s.ok() ? StartSegment() : s;
+  }
   Result<std::unique_ptr<WritableFile>> f =
       fs_.OpenAt(Path(segments_.back().name), replay.records_end);
   if (!f.ok()) return f.status();
@@ -212,6 +219,7 @@ Status Wal::ReplaySegments(Replay& replay) {
     }
     replay.previous_end = replay.records_end;
     replay.previous_crc = replay.last_crc;
+    replay.previous_cut_short = replay.last_cut_short;
     Status s = ReplaySegment(segments_[i], i + 1 == segments_.size(), prev_crc, replay);
     if (!s.ok()) return s;
     prev_crc = replay.last_crc;
@@ -322,7 +330,10 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t>
           hard_state_ = rec.hard_state;
           break;
         case WalRecordType::kSnapshot:
-          replay.marker = std::max(replay.marker, rec.snapshot_index);
+          if (rec.snapshot_index > replay.marker) {
+            replay.marker = rec.snapshot_index;
+            replay.marker_at = path + ": record at offset " + std::to_string(offset);
+          }
           if (rec.snapshot_replaces_log) replay.log.clear();
           break;
       }

@@ -120,6 +120,7 @@ class Wal final : public DurableLog {
     Index base;              // the snapshot's index
     std::vector<Entry> log;  // entries after base
     Index marker;            // the newest snapshot marker
+    std::string marker_at;   // where it was recorded: "<file>: record at offset N"
     uint64_t records_end = 0;
     uint32_t last_crc = 0;        // stored checksum of the last record replayed
     bool damaged = false;         // stop: nothing after the damage is used
@@ -127,6 +128,7 @@ class Wal final : public DurableLog {
     bool last_cut_short = false;  // preallocated, and shorter than allocated
     uint64_t previous_end = 0;    // records_end and last_crc of the segment
     uint32_t previous_crc = 0;    // before the last one
+    bool previous_cut_short = false;
   };
   Wal(FileSystem& fs, WalOptions options);
   Status Recover();

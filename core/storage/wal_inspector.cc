@@ -119,28 +119,26 @@ class Replay {
   void Finish() {
     if (refused_) return;
     if (marker_ > base_) {
-      return Add(WalFindingKind::kRefusal, marker_file_, marker_offset_,
-                 "the log records a snapshot at index " + U64(marker_.value) +
-                     " but the newest snapshot file covers only " + U64(base_.value));
+      // The entries the snapshot covered are lost, so recovery keeps none.
+      Add(WalFindingKind::kDamage, marker_file_, marker_offset_,
+          "the log records a snapshot at index " + U64(marker_.value) +
+              " but the newest snapshot file covers only " + U64(base_.value));
+      log_terms_.clear();
+      out_.last_index = base_;
     }
     if (!CheckRecovered()) return;
+    // A last segment without a record: a crash while creating it, unless
+    // the metadata names it (it does once the header is durable).
+    const bool empty_last = !out_.segments.empty() && segment_records_end_ == 0 && !log_stopped();
+    if (empty_last && out_.meta && out_.segments.back().seq <= out_.meta->last_segment) {
+      Add(WalFindingKind::kDamage, out_.segments.back().name, std::nullopt,
+          "empty, but the metadata records it as created (its header was synced and lost)");
+    }
     CheckMeta();
     if (out_.Count(WalFindingKind::kDamage) > 0) return;
-    // A last segment whose header never became durable holds no record:
-    // recovery removes it (when it found no damage).
-    if (out_.segments.empty() || segment_records_end_ > 0) return;
+    if (!empty_last) return;
     const WalSegmentInfo& seg = out_.segments.back();
-    // The metadata names a segment only once its header is durable, so
-    // such a header was lost, not torn; recovery removes the segment all
-    // the same. Writing then resumes in the previous segment, and the next
-    // start finds this one missing (when it was the only one, a new one
-    // takes the next sequence number and nothing shows).
-    std::string recorded;
-    if (out_.meta && seg.seq <= out_.meta->last_segment) {
-      recorded = "; but the metadata records segment " + U64(out_.meta->last_segment) +
-                 " as created, so its header was synced and lost, not torn" +
-                 (out_.segments.size() > 1 ? ": the next start finds it missing (damage)" : "");
-    }
+    const std::string recorded;
     auto torn = std::find_if(out_.findings.begin(), out_.findings.end(), [&](const WalFinding& f) {
       return f.kind == WalFindingKind::kTornTail && f.file == seg.name;
     });
@@ -318,7 +316,8 @@ class Replay {
                 (out_.segments.empty() ? std::string("none") : out_.segments.back().name) +
                 " but the metadata records segment " + U64(m.last_segment));
       }
-      if (out_.last_index < m.acked_index) {
+      // (Below it is expected while a repair is under way.)
+      if (out_.last_index < m.acked_index && !m.repair_target) {
         Add(WalFindingKind::kDamage, "", std::nullopt,
             "the log ends at index " + U64(out_.last_index.value) + ", below index " +
                 U64(m.acked_index.value) + " this node acknowledged");
