@@ -64,9 +64,9 @@ std::string NodeServer::peer_address() const {
 }
 
 Status NodeServer::Start() {
-  StartUndo undo(options_.data_dir);
+  undo_ = std::make_unique<StartUndo>(options_.data_dir);
   Status s = StartNode();
-  if (!s.ok()) UndoFailedStart(undo);
+  if (!s.ok()) UndoFailedStart(*undo_);
   return s;
 }
 
@@ -502,6 +502,7 @@ Status NodeServer::StartRaft(Membership members) {
   std::string names;
   for (const Member& m : members_.members()) names += " " + m.name + "=" + m.address;
   spdlog::info("raft started in cluster {}; members:{}", members_.cluster_id(), names);
+  raft_started_ = true;
   return Status::Ok();
 }
 
@@ -530,6 +531,9 @@ void NodeServer::Shutdown() {
   if (transport_) transport_->Stop();
   // Nothing polls the queue any more: release every call still in it.
   if (cq_) DrainCompletionQueue(*cq_);
+  // Stopped (or refused) before Raft ever ran, say while asking peers at a
+  // first start: leave the disk as it was found, as a failed start does.
+  if (undo_ && !raft_started_) UndoFailedStart(*undo_);
   spdlog::info("node {} stopped", options_.name);
 }
 

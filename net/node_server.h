@@ -103,6 +103,9 @@ class NodeServer {
   // Logs what WAL recovery found (torn tail, damage, a repair).
   void LogRecovery(const WalRecoveryInfo& recovered);
   void UndoFailedStart(StartUndo& undo);
+  // What this start created on disk, undone if Raft never started.
+  std::unique_ptr<StartUndo> undo_;
+  bool raft_started_ = false;  // written by the bootstrap thread, read after joining it
   Status StartServing();
   // The second server on peer_port, when there is one, and its poller.
   Status StartPeerServing();

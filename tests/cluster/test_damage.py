@@ -484,24 +484,30 @@ class DamageTest(cluster.ClusterTestCase):
         c.wait_for_leader(among=others)
         recover(c, victim, leader, others, expected, saved)
 
-    def test_node_id_file_deleted_is_refused(self):
-        def damage(data_dir):
-            os.remove(os.path.join(data_dir, "node_id"))
-
-        def check(run, victim, data_dir):
-            self.assertRegex(run.stderr.replace(data_dir, "<data-dir>"), r"node_id",
-                             "stderr should name the missing node_id file\n" + run.describe())
-
-        def recover(c, victim, leader, others, expected, saved):
-            # The node_id file restored, the node starts and catches up.
-            shutil.copyfile(os.path.join(saved, "node_id"),
-                            os.path.join(c.node(victim).data_dir, "node_id"))
-            c.restart(victim)
-            c.wait_for_leader()
-            self.write(c, expected, "after", 10, [victim])
-            self.check_everything_readable(c, expected)
-
-        self.refusal_scenario(damage, check, recover)
+    def test_node_id_file_deleted_is_restored_from_the_wal_metadata(self):
+        # The WAL metadata names the node its log belongs to, so the node
+        # proves the directory is its own and writes node_id back (another
+        # name is still refused: tests/net/data_dir_test.cc).
+        c = self.new_cluster()
+        leader = c.wait_for_leader()
+        expected = {}
+        top_index = self.write(c, expected, "before", WRITES, c.names)
+        victim = c.followers(leader)[0]
+        others = [n for n in c.names if n != victim]
+        self.wait_applied(c, victim, top_index)
+        c.stop(victim)
+        node_id = os.path.join(c.node(victim).data_dir, "node_id")
+        os.remove(node_id)
+        self.write(c, expected, "down", DOWN_WRITES, others)
+        log_offset = os.path.getsize(c.node(victim).log_path)
+        c.start(victim)
+        c.wait_serving(victim)
+        self.check_damage_logged(c, victim, log_offset, r"node_id is missing", "node_id restored")
+        with open(node_id) as f:
+            self.assertEqual(f.read().strip(), victim)
+        c.wait_for_leader()
+        self.write(c, expected, "after", 10, [victim])
+        self.check_everything_readable(c, expected)
 
     def test_data_dir_deleted_is_refused_then_rejoins_with_the_override(self):
         def damage(data_dir):
