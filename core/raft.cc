@@ -353,8 +353,11 @@ void Raft::MaybeFinishRepair(const Message& m, Index matched) {
 }
 
 void Raft::HandleHeartbeat(const Message& m) {
-  // The leader sends min(match, commit), so this never passes our log.
-  log_.CommitTo(std::min(m.commit, log_.LastIndex()));
+  // The leader sends min(match, commit), so this never passes our log. But
+  // a repairing node may hold less than the leader thinks it matched, or
+  // an older entry at an index it had matched: it commits only what an
+  // AppendEntries has just shown to match the leader's log.
+  if (!repairing()) log_.CommitTo(std::min(m.commit, log_.LastIndex()));
   Send(Message{.type = MessageType::kHeartbeatResp, .to = m.from, .context = m.context});
 }
 

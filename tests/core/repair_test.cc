@@ -183,6 +183,30 @@ TEST(Repair, RepairedNodeWithoutAVoteRecordsOneForItsLeader) {
   EXPECT_TRUE(answers[0].reject) << "a second vote in term " << term.value;
 }
 
+// A repairing node may hold an older entry at an index the leader saw it
+// match (the simulator's seed 204998: a dropped segment took the newer
+// entry, the kept prefix still had the overwritten one). A heartbeat's
+// commit index assumes the leader's match, so it must not commit that.
+TEST(Repair, HeartbeatDoesNotAdvanceARepairingNodesCommitIndex) {
+  TestCluster c(3);
+  c.ElectLeader(1);
+  ASSERT_TRUE(c.Propose(1, "a").ok());
+  c.Stabilize();
+  const Term term = c.raft(3).term();
+  const Index committed = c.raft(3).log().committed();
+  // Node 3 keeps a log whose last entry is of an older term than the
+  // leader's at that index, and a commit index below it.
+  std::vector<Entry> log = c.LogOf(3);
+  log.back().term = Term{term.value == 1 ? 1 : term.value - 1};
+  log.back().data = "overwritten";
+  c.SetDurable(3, log, HardState{term, NodeId{1}, committed.Prev()});
+  c.peer(3).storage.SetRepairTarget(Index{100});
+  c.Restart(3);
+  c.Deliver(MakeHeartbeat(1, 3, term.value, committed.value));
+  EXPECT_EQ(c.raft(3).log().committed(), committed.Prev());
+  EXPECT_TRUE(c.peer(3).applied.empty() || c.peer(3).applied.back().index < committed);
+}
+
 // The leader of an older term cannot finish a repair: the node keeps its
 // (newer) term and ignores it.
 TEST(Repair, AppendFromAnOlderTermDoesNotFinishTheRepair) {
