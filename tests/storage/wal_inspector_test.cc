@@ -177,10 +177,13 @@ TEST_F(WalInspectorTest, CleanLogCountsRecordsAndIndexRanges) {
     if (i > 0) {
       EXPECT_EQ(seg.first_entry, in.segments[i - 1].last_entry.Next());
     }
-    // A header, the entries, a hard state per batch, and from the second
-    // segment on the hard state restated after the header.
+    // A header, the hard state restated after it, then the batches: each
+    // its entries and a hard state (a batch never spans two segments).
     EXPECT_EQ(seg.record_count, 1 + seg.entry_count + seg.hard_state_count);
-    EXPECT_EQ(seg.hard_state_count, seg.entry_count / 5 + (i > 0 ? 1 : 0));
+    EXPECT_EQ(seg.entry_count % 5, 0u);
+    EXPECT_EQ(seg.hard_state_count, 1 + seg.entry_count / 5);
+    EXPECT_EQ(seg.records.at(1).record.type, WalRecordType::kHardState);
+    EXPECT_EQ(seg.records.back().record.type, WalRecordType::kHardState);
     EXPECT_EQ(seg.snapshot_marker_count, 0u);
     ASSERT_EQ(seg.records.size(), seg.record_count);
     EXPECT_EQ(seg.records.front().offset, 0u);
@@ -216,19 +219,23 @@ TEST_F(WalInspectorTest, EntryRecordsCarryTermIndexTypeAndDataSize) {
 
   const WalInspection in = Inspect();
   ASSERT_EQ(in.segments.size(), 1u);
+  // The header and the (empty) hard state it restates, the two entries,
+  // and the hard state every write ends with.
   const std::vector<WalRecordInfo>& r = in.segments[0].records;
-  ASSERT_EQ(r.size(), 3u);
+  ASSERT_EQ(r.size(), 5u);
   EXPECT_EQ(r[0].record.type, WalRecordType::kSegmentHeader);
   EXPECT_EQ(r[0].record.header.seq, 1u);
-  EXPECT_EQ(r[1].record.type, WalRecordType::kEntry);
-  EXPECT_EQ(r[1].offset, r[0].size_bytes);
-  EXPECT_EQ(r[1].record.entry.term, Term{3});
-  EXPECT_EQ(r[1].record.entry.index, Index{1});
-  EXPECT_EQ(r[1].record.entry.type, EntryType::kNormal);
-  EXPECT_EQ(r[1].entry_data_bytes, entries[0].data.size());
-  EXPECT_EQ(r[2].record.entry.type, EntryType::kNoop);
-  EXPECT_EQ(r[2].entry_data_bytes, 0u);
-  EXPECT_FALSE(in.hard_state.has_value());
+  EXPECT_EQ(r[1].record.type, WalRecordType::kHardState);
+  EXPECT_EQ(r[2].record.type, WalRecordType::kEntry);
+  EXPECT_EQ(r[2].offset, r[0].size_bytes + r[1].size_bytes);
+  EXPECT_EQ(r[2].record.entry.term, Term{3});
+  EXPECT_EQ(r[2].record.entry.index, Index{1});
+  EXPECT_EQ(r[2].record.entry.type, EntryType::kNormal);
+  EXPECT_EQ(r[2].entry_data_bytes, entries[0].data.size());
+  EXPECT_EQ(r[3].record.entry.type, EntryType::kNoop);
+  EXPECT_EQ(r[3].entry_data_bytes, 0u);
+  EXPECT_EQ(r[4].record.type, WalRecordType::kHardState);
+  EXPECT_EQ(in.hard_state, HardState{});
 
   // Without the option, counts only.
   EXPECT_TRUE(Inspect(false).segments[0].records.empty());
@@ -287,10 +294,14 @@ TEST_F(WalInspectorTest, ListsVotersOfAReceivedSnapshot) {
   EXPECT_EQ(in.snapshot_index, Index{100});
   EXPECT_FALSE(in.HasEntries());
   EXPECT_NE(WalSummaryLine(in).find(" snapshot_index=100 last_index=100 "), std::string::npos);
-  const WalRecordInfo& marker =
-      in.segments.back().records.at(in.segments.back().records.size() - 2);
+  // The marker, then the hard state it is written with, then Save's own.
+  const std::vector<WalRecordInfo>& records = in.segments.back().records;
+  ASSERT_GE(records.size(), 3u);
+  const WalRecordInfo& marker = records[records.size() - 3];
   EXPECT_EQ(marker.record.type, WalRecordType::kSnapshot);
   EXPECT_TRUE(marker.record.snapshot_replaces_log);
+  EXPECT_EQ(records[records.size() - 2].record.type, WalRecordType::kHardState);
+  EXPECT_EQ(records.back().record.hard_state, Hs(7, 2, 100));
   EXPECT_NE(RenderWalInspection(in).find("voters=[1,2,3]"), std::string::npos);
 
   ASSERT_TRUE(wal->Save(std::nullopt, MakeEntries(101, 103, 7), Snapshot{}, true).ok());
@@ -359,8 +370,9 @@ TEST_F(WalInspectorTest, FlippedByteMidSegmentIsDamageAndRecoveryRepairs) {
   WriteLog(*wal, 20);
   wal.reset();
   const WalSegmentInfo seg = Inspect().segments.back();
-  const WalRecordInfo& r = seg.records.at(7);
+  const WalRecordInfo& r = seg.records.at(8);  // header, hard state, 5 entries, hard state
   ASSERT_EQ(r.record.type, WalRecordType::kEntry);
+  ASSERT_EQ(r.record.entry.index, Index{6});
   FlipByte(disk_, SegmentPath(seg), r.offset + kWalRecordHeaderBytes + 10);
 
   const WalInspection in = Inspect();
@@ -695,7 +707,11 @@ TEST_F(WalInspectorTest, MissingSnapshotFileIsDamage) {
   });
   const WalSegmentInfo& seg = in.segments.back();
   EXPECT_EQ(f.file, seg.name);
-  EXPECT_EQ(f.offset, seg.records.back().offset);
+  // The marker, followed by the hard state written with it.
+  ASSERT_GE(seg.records.size(), 2u);
+  const WalRecordInfo& marker = seg.records[seg.records.size() - 2];
+  EXPECT_EQ(marker.record.type, WalRecordType::kSnapshot);
+  EXPECT_EQ(f.offset, marker.offset);
   EXPECT_EQ(f.reason,
             "the log records a snapshot at index 15 but the newest snapshot file covers only 0");
   EXPECT_EQ(in.last_index, Index{0}) << "none of the log after the lost snapshot is kept";
@@ -1063,14 +1079,14 @@ class WalInspectorAgreementTest : public ::testing::Test {
       const bool removes =
           !torn.empty() && torn[0]->reason.find("removes the segment") != std::string::npos;
       const size_t kept = in.segments.size() - (removes ? 1 : 0);
-      // Writing never goes on in a preallocated segment that was cut (by a
-      // roll, or just now at a torn tail): recovery opens a new one.
+      // Writing never goes on in a preallocated segment shorter than its
+      // allocation (cut by a roll): recovery opens a new one. A torn tail
+      // in a preallocated segment is zeroed, keeping its length, so writing
+      // goes on there.
       bool opens_new = false;
       if (kept > 0) {
         const WalSegmentInfo& last = in.segments[kept - 1];
-        const bool cut_now =
-            !torn.empty() && torn[0]->file == last.name && torn[0]->truncated_bytes > 0;
-        opens_new = last.allocated_bytes > 0 && (last.size_bytes < last.allocated_bytes || cut_now);
+        opens_new = last.allocated_bytes > 0 && last.size_bytes < last.allocated_bytes;
       }
       EXPECT_EQ(wal.value()->segment_count(), std::max<size_t>(kept + (opens_new ? 1 : 0), 1));
       if (!in.Initialized()) {
