@@ -101,7 +101,7 @@ struct WalSnapshotInfo {
 // Ordered by how much they change what recovery does.
 enum class WalFindingKind : uint8_t {
   kNote,      // informational; recovery ignores it
-  kTornTail,  // recovery cuts the segment (or removes an empty one) and starts
+  kTornTail,  // recovery cuts (zeroes, if preallocated) or removes an empty segment; starts
   kRepair,    // an unfinished repair: the node starts repairing
   kDamage,    // recovery keeps the prefix before it; the node starts repairing
   kRefusal,   // recovery refuses to start
