@@ -32,8 +32,8 @@
 //       repair_target=none
 //       Exit status (kCheckExit*, also in `raftctl check --help`):
 //         0  ok: the node starts as is (notes, e.g. quarantined files, aside)
-//         1  torn-tail: recovery cuts the unsynced end of the last segment;
-//            nothing acknowledged is lost
+//         1  torn-tail: recovery cuts the unsynced end of the last segment
+//            (zeroes it, if preallocated); nothing acknowledged is lost
 //         2  damaged or repairing: recovery keeps the intact prefix and the
 //            node repairs from its peers (or an unfinished repair goes on)
 //         3  missing, empty or not-a-wal: no log here (a node would start
@@ -96,8 +96,8 @@ constexpr char kCheckHelpFooter[] =
 or refused), then "check: status=<status> segments=N records=N ...".
 Exit status:
   0  ok          the node starts as is
-  1  torn-tail   recovery cuts the unsynced end of the last segment;
-                 nothing acknowledged is lost
+  1  torn-tail   recovery cuts the unsynced end of the last segment (zeroes
+                 it, if preallocated); nothing acknowledged is lost
   2  damaged     recovery keeps the intact prefix and the node repairs from
      repairing   its peers (or an unfinished repair goes on)
   3  missing     no log here: no directory, an empty one, or other files

@@ -90,7 +90,11 @@ class Replay {
     size_t offset = 0;
     while (offset < bytes.size()) {
       const DecodeResult r = DecodeRecord(bytes, offset);
-      if (r.error != DecodeError::kNone && last && ZeroFrom(bytes, offset)) {
+      // Unused space, in an older segment too (a roll cuts the old
+      // segment's zeros only once the next one is durable; the chain shows
+      // no record is missing). Zeros from the first byte on are unused only
+      // in the last segment: elsewhere the header is lost.
+      if (r.error != DecodeError::kNone && (offset > 0 || last) && ZeroFrom(bytes, offset)) {
         seg.unused_bytes = bytes.size() - offset;  // preallocated, not yet written
         break;
       }
@@ -106,6 +110,15 @@ class Replay {
       offset += r.size;
       if (replayed && !log_stopped()) segment_records_end_ = offset;
     }
+    // Records up to the very end of a last preallocated segment shorter than
+    // its allocation: whatever followed the cut is gone (a roll cuts a
+    // segment only once the next one is durable, so a last one never is).
+    if (last && !log_stopped() && seg.allocated_bytes > 0 && bytes.size() < seg.allocated_bytes &&
+        offset == bytes.size()) {
+      Add(WalFindingKind::kDamage, seg.name, offset,
+          "a preallocated segment cut to " + U64(bytes.size()) + " of " + U64(seg.allocated_bytes) +
+              " bytes, at a record boundary");
+    }
   }
 
   // Between segments, as ReplaySegments passes the previous one's crc on.
@@ -118,6 +131,9 @@ class Replay {
   // After the last segment, as Wal::Recover after ReplaySegments.
   void Finish() {
     if (refused_) return;
+    // Damage in the segments themselves; a lost snapshot (below) does not
+    // stop recovery from finding an empty last segment.
+    const bool replay_damaged = log_stopped();
     if (marker_ > base_) {
       // The entries the snapshot covered are lost, so recovery keeps none.
       Add(WalFindingKind::kDamage, marker_file_, marker_offset_,
@@ -129,7 +145,7 @@ class Replay {
     if (!CheckRecovered()) return;
     // A last segment without a record: a crash while creating it, unless
     // the metadata names it (it does once the header is durable).
-    const bool empty_last = !out_.segments.empty() && segment_records_end_ == 0 && !log_stopped();
+    const bool empty_last = !out_.segments.empty() && segment_records_end_ == 0 && !replay_damaged;
     if (empty_last && out_.meta && out_.segments.back().seq <= out_.meta->last_segment) {
       Add(WalFindingKind::kDamage, out_.segments.back().name, std::nullopt,
           "empty, but the metadata records it as created (its header was synced and lost)");
@@ -165,9 +181,14 @@ class Replay {
     // never shortens a preallocated file.
     const bool cut_short = seg.allocated_bytes > 0 && bytes.size() < seg.allocated_bytes;
     if (last && !cut_short && !ValidRecordFrom(bytes, offset + 1)) {
+      // A preallocated segment keeps its length: recovery zeroes the torn
+      // bytes, up to the last non-zero one.
+      const bool zeroes = seg.allocated_bytes > 0;
+      const uint64_t torn = (zeroes ? bytes.find_last_not_of('\0') + 1 : bytes.size()) - offset;
       Add(WalFindingKind::kTornTail, seg.name, offset,
-          "torn tail of " + U64(bytes.size() - offset) + " bytes (" + what + "): recovery cuts it",
-          bytes.size() - offset);
+          "torn tail of " + U64(torn) + " bytes (" + what + "): recovery " +
+              (zeroes ? "zeroes it" : "cuts it"),
+          torn);
       return;
     }
     Add(WalFindingKind::kDamage, seg.name, offset,

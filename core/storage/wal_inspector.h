@@ -14,11 +14,13 @@
 //     recovery), leftover temporary files and files of neither format;
 //   - findings: what Wal::Open would do about the directory, judged by the
 //     same rules, in the order recovery meets them (wal.h "Recovery"):
-//       torn tail   the unsynced end of the last segment, cut by recovery;
+//       torn tail   the unsynced end of the last segment, cut by recovery
+//                   (zeroed, keeping the length, in a preallocated one);
 //                   nothing acknowledged is lost;
 //       damage      a corrupt record (followed by valid ones, in an older
 //                   segment, or a partial record in a preallocated segment
-//                   cut short), a broken chain between two segments, a
+//                   cut short), a last preallocated segment cut short at a
+//                   record boundary, a broken chain between two segments, a
 //                   missing segment, missing or unreadable metadata, a log
 //                   ending below the acknowledged index: recovery keeps the
 //                   intact prefix and the node repairs from its peers;
@@ -79,8 +81,8 @@ struct WalSegmentInfo {
   uint64_t snapshot_marker_count = 0;
   // Offset of the first record that did not decode; reading stopped there.
   std::optional<uint64_t> damaged_offset;
-  // Zero bytes after the last record of the last segment: preallocated
-  // space not yet written (not damage).
+  // Zero bytes after the last record: preallocated space not yet written
+  // (not damage; in an older segment, a roll crashed before cutting them).
   uint64_t unused_bytes = 0;
   std::vector<WalRecordInfo> records;  // only with WalInspectOptions::records
 };
@@ -99,7 +101,7 @@ struct WalSnapshotInfo {
 // Ordered by how much they change what recovery does.
 enum class WalFindingKind : uint8_t {
   kNote,      // informational; recovery ignores it
-  kTornTail,  // recovery cuts the segment (or removes an empty one) and starts
+  kTornTail,  // recovery cuts (zeroes, if preallocated) or removes an empty segment; starts
   kRepair,    // an unfinished repair: the node starts repairing
   kDamage,    // recovery keeps the prefix before it; the node starts repairing
   kRefusal,   // recovery refuses to start
@@ -110,7 +112,7 @@ struct WalFinding {
   WalFindingKind kind = WalFindingKind::kNote;
   std::string file;                // name within the directory; empty for the directory
   std::optional<uint64_t> offset;  // for a finding at a record
-  uint64_t truncated_bytes = 0;    // kTornTail: what recovery cuts off
+  uint64_t truncated_bytes = 0;    // kTornTail: what recovery cuts off (or zeroes)
   std::string reason;              // what is wrong, e.g. "corrupt record: checksum mismatch (...)"
   // "<kind>: <file>:<offset>: <reason>", one line.
   std::string Line() const;
