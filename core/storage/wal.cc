@@ -343,6 +343,7 @@ Status Wal::ReplaySegment(const Segment& seg, bool last, std::optional<uint32_t>
     replay.last_crc = r.crc_expected;
     recovery_.records++;
   }
+  if (!last && offset == 0) return damaged("no segment header: an older segment is empty");
   replay.records_end = offset;
   replay.last_allocated = allocated_bytes;
   replay.last_short = allocated_bytes > 0 && bytes.size() < allocated_bytes;

@@ -110,6 +110,11 @@ class Replay {
       offset += r.size;
       if (replayed && !log_stopped()) segment_records_end_ = offset;
     }
+    // An older segment of no bytes at all has lost its header.
+    if (!last && !log_stopped() && offset == 0) {
+      Add(WalFindingKind::kDamage, seg.name, 0, "no segment header: an older segment is empty");
+      return;
+    }
     // Records up to the very end of a last preallocated segment shorter than
     // its allocation: whatever followed the cut is gone (a roll cuts a
     // segment only once the next one is durable, so a last one never is).
