@@ -178,10 +178,12 @@ bool Raft::HandleTerm(const Message& m) {
     return true;
   }
   if (m.term < term_) {
-    if ((config_.check_quorum || config_.pre_vote) &&
+    if ((config_.check_quorum || config_.pre_vote || repairing()) &&
         (m.type == MessageType::kHeartbeat || m.type == MessageType::kAppend)) {
       // Tell a stale leader about the new term so it steps down; without this
-      // a node partitioned with PreVote on could never displace it.
+      // a node partitioned with PreVote on could never displace it, nor
+      // could a repairing node, which never campaigns (its term, kept from
+      // before the damage, may be ahead of the cluster's leader).
       Send(Message{.type = MessageType::kAppendResp, .to = m.from});
     } else if (m.type == MessageType::kPreVote) {
       Send(Message{.type = MessageType::kPreVoteResp, .to = m.from, .term = term_, .reject = true});

@@ -207,6 +207,28 @@ TEST(Repair, HeartbeatDoesNotAdvanceARepairingNodesCommitIndex) {
   EXPECT_TRUE(c.peer(3).applied.empty() || c.peer(3).applied.back().index < committed);
 }
 
+// A repairing node's term, kept from before the damage, may be ahead of the
+// leader's (it stood in an election that failed). It never campaigns, so
+// unless it tells the stale leader its term, nothing ever moves the
+// cluster to a term it can follow (the simulator's seed 1000546, with
+// PreVote and CheckQuorum off).
+TEST(Repair, RepairingNodeTellsALeaderOfAnOlderTermItsTerm) {
+  TestCluster c(3, ClusterOptions{.pre_vote = false, .check_quorum = false});
+  c.ElectLeader(1);
+  ASSERT_TRUE(c.Propose(1, "a").ok());
+  c.Stabilize();
+  const Term term = c.raft(1).term();
+  c.SetDurable(3, c.LogOf(3), HardState{term.Next(), NodeId{3}, Index{}});
+  c.peer(3).storage.SetRepairTarget(Index{100});
+  c.Restart(3);
+  c.Deliver(MakeHeartbeat(1, 3, term.value));
+  std::vector<Message> answers = OfType(c.TakeQueued(), MessageType::kAppendResp);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].term, term.Next());
+  c.Deliver(answers[0]);
+  EXPECT_NE(c.raft(1).role(), Role::kLeader) << "the stale leader steps down";
+}
+
 // The leader of an older term cannot finish a repair: the node keeps its
 // (newer) term and ignores it.
 TEST(Repair, AppendFromAnOlderTermDoesNotFinishTheRepair) {
