@@ -173,8 +173,9 @@ Status Wal::Recover() {
   }
 
   // A segment whose header never became durable (crash while creating it)
-  // holds no record: drop it (writes continue in the previous segment,
-  // whose roll already cut its zeros, or in a fresh one when none is left).
+  // holds no record: drop it. Writes continue in the previous segment (a
+  // roll cuts that one only once the new one is durable) or in a fresh one
+  // when none is left.
   if (empty_last) {
     s = fs_.Remove(Path(segments_.back().name));
     if (!s.ok()) return s;
