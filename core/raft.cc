@@ -94,7 +94,10 @@ void Raft::BecomeLeader() {
 // ---------------------------------------------------------------------------
 // Ticks
 
-bool Raft::Promotable() const { return std::binary_search(voters_.begin(), voters_.end(), id_); }
+// A voter whose log is whole: a repairing node never stands for election.
+bool Raft::Promotable() const {
+  return !repairing() && std::binary_search(voters_.begin(), voters_.end(), id_);
+}
 
 bool Raft::InLease() const {
   return config_.check_quorum && !leader_.IsNone() && election_elapsed_ < config_.election_ticks;
@@ -111,7 +114,7 @@ void Raft::Tick() {
 
 void Raft::TickElection() {
   election_elapsed_++;
-  if (Promotable() && !repairing() && election_elapsed_ >= randomized_election_ticks_) {
+  if (Promotable() && election_elapsed_ >= randomized_election_ticks_) {
     election_elapsed_ = 0;
     (void)Step(Message{.type = MessageType::kHup, .from = id_});
   }
@@ -140,7 +143,7 @@ Status Raft::Step(const Message& m) {
   if (!HandleTerm(m)) return Status::Ok();
   switch (m.type) {
     case MessageType::kHup:
-      if (role_ != Role::kLeader && Promotable() && !repairing()) Campaign(config_.pre_vote);
+      if (role_ != Role::kLeader && Promotable()) Campaign(config_.pre_vote);
       return Status::Ok();
     case MessageType::kVote:
     case MessageType::kPreVote:
@@ -268,8 +271,7 @@ Status Raft::StepFollower(const Message& m) {
       HandleSnapshotChunk(m);
       break;
     case MessageType::kTimeoutNow:
-      // The leader asked us to take over.
-      if (Promotable() && !repairing()) Campaign(false);
+      if (Promotable()) Campaign(false);  // the leader asked us to take over
       break;
     default:
       break;  // responses from an old role: ignore

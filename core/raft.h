@@ -19,10 +19,10 @@
 // repaired once an AppendEntries from the leader of its (never lowered) term
 // matched its log up to at least the target and the leader's commit index,
 // at an entry of that term: then it holds every entry committed so far,
-// including all it had acknowledged. If it had no vote
-// in that term, it records one for that leader, so it cannot vote for
-// another candidate of a term whose vote it may have lost. Ready::repaired
-// asks the host to record the repair durably before the next message.
+// including all it had acknowledged. If it had no vote in that term, it
+// records one for that leader, so it cannot vote for another candidate of a
+// term whose vote it may have lost. Ready::repaired asks the host to record
+// the repair durably before the next message.
 //
 // Safety-relevant fields carry their invariant where declared.
 //

@@ -66,11 +66,6 @@ Status Wal::Recover() {
                       std::to_string(meta->node.value) + ", not " +
                       std::to_string(options_.node.value));
   }
-  if (meta && !options_.cluster_id.empty() && !meta->cluster_id.empty() &&
-      meta->cluster_id != options_.cluster_id) {
-    return Corruption(options_.dir + ": the WAL belongs to cluster " + meta->cluster_id + ", not " +
-                      options_.cluster_id);
-  }
 
   Result<std::optional<Snapshot>> snap = snapshots_.Open();
   if (!snap.ok()) return snap.status();
@@ -146,7 +141,6 @@ Status Wal::Recover() {
 
   meta_ = meta.value_or(WalMeta{});
   if (!options_.node.IsNone()) meta_.node = options_.node;
-  if (!options_.cluster_id.empty()) meta_.cluster_id = options_.cluster_id;
   meta_.term = hard_state_.term;
   meta_.vote = hard_state_.vote;
   if (!recovery_.damage.empty()) {

@@ -59,10 +59,9 @@ struct WalOptions {
   std::string dir;
   uint64_t segment_bytes_max = 64ULL << 20;
   bool preallocate_segments = true;  // see above; off, segments grow by appends
-  // Recorded in the metadata file; a file naming another node or cluster is
-  // refused. 0 / empty: not checked.
+  // Recorded in the metadata file; a file naming another node is refused.
+  // 0: not checked. (The cluster id comes later: AdoptClusterId.)
   NodeId node;
-  std::string cluster_id;
   // The metadata's acknowledged index is refreshed at least this often.
   uint64_t meta_every_entries = 10'000;
 };
