@@ -51,6 +51,17 @@ TEST(Sweep, RegressionSeedsPass) {
   five.nodes = 5;
   const RunResult r = RunSimulation(5041350, five);
   EXPECT_TRUE(r.ok) << "raft-sim --seed 5041350 --nodes 5: " << r.failure;
+  // Damaged nodes (issue 15), 3 nodes each:
+  //  - 204998: a dropped segment left a repairing node an overwritten entry
+  //    that a heartbeat's commit index made it apply;
+  //  - 204870: two latent read errors on one node, the same cause;
+  //  - 1000546: a repairing node whose term was ahead of the leader's never
+  //    followed again (PreVote and CheckQuorum off);
+  //  - 416: rejections in flight reset a repairing follower over and over.
+  for (uint64_t seed : {204998u, 204870u, 1000546u, 416u}) {
+    const RunResult damaged = RunSimulation(seed, SimOptions{});
+    EXPECT_TRUE(damaged.ok) << "raft-sim --seed " << seed << ": " << damaged.failure;
+  }
 }
 
 }  // namespace
